@@ -25,8 +25,10 @@ from rich.table import Table
 from mnistbench import __version__
 from mnistbench.exceptions import MnistbenchError
 
-console = Console()
-err_console = Console(stderr=True)
+
+def _console(stderr: bool = False) -> Console:
+    # Made per call, so the width follows the terminal (and $COLUMNS) of now.
+    return Console(stderr=stderr)
 
 
 class CLIError(click.ClickException):
@@ -47,8 +49,16 @@ class _Group(click.Group):
 
 
 def _setup_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = RichHandler(console=err_console, show_time=False, show_path=False)
+    level = (
+        logging.WARNING
+        if verbose == 0
+        else logging.INFO
+        if verbose == 1
+        else logging.DEBUG
+    )
+    handler = RichHandler(
+        console=_console(stderr=True), show_time=False, show_path=False
+    )
     root = logging.getLogger("mnistbench")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -82,10 +92,13 @@ def datasets(data_home: str | None) -> None:
     """List the datasets, their size and whether they are ready offline."""
     from mnistbench import data
 
+    console = _console()
     table = Table(title="mnistbench datasets")
     missing = []
     for col in ("name", "train", "test", "download", "ready offline", "description"):
-        table.add_column(col, justify="right" if col in ("train", "test", "download") else "left")
+        table.add_column(
+            col, justify="right" if col in ("train", "test", "download") else "left"
+        )
     for name in data.available():
         spec = data.get_spec(name)
         if data.is_cached(name, data_home=data_home):
@@ -98,8 +111,9 @@ def datasets(data_home: str | None) -> None:
             ready = "[yellow]no[/]"
             missing.append(name)
         size = f"{spec.download_size / 1e6:.1f} MB" if spec.files else "-"
-        table.add_row(name, f"{spec.n_train:,}", f"{spec.n_test:,}", size, ready,
-                      spec.description)
+        table.add_row(
+            name, f"{spec.n_train:,}", f"{spec.n_test:,}", size, ready, spec.description
+        )
     console.print(table)
     console.print(f"cache: {data.get_data_home(data_home)}")
     if missing:
@@ -109,12 +123,48 @@ def datasets(data_home: str | None) -> None:
         )
 
 
-class _RichBar:
-    """The progress-bar protocol pooch expects, drawn by rich."""
+class _Downloads:
+    """Rich progress bars for pooch's downloads.
 
-    def __init__(self, progress: Progress, description: str):
-        self._progress = progress
+    The display starts with the first byte, so a run that downloads nothing
+    (or fails before any server answers) prints nothing but its result.
+    """
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+
+    def bar(self, rf) -> _RichBar:
+        return _RichBar(self, rf.name)
+
+    def add_task(self, description: str, total: int | None):
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=_console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+        return self._progress, self._progress.add_task(description, total=total)
+
+    def __enter__(self) -> _Downloads:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+class _RichBar:
+    """The progress-bar protocol pooch expects (total, update, reset, close)."""
+
+    def __init__(self, owner: _Downloads, description: str):
+        self._owner = owner
         self._description = description
+        self._progress: Progress | None = None
         self._task = None
         self._total: int | None = None
 
@@ -124,17 +174,19 @@ class _RichBar:
 
     @total.setter
     def total(self, value: int) -> None:
-        # pooch sets the total once the server answers: only then draw a bar,
-        # so a mirror that cannot be reached leaves no empty bar behind.
+        # pooch sets the total once the server answers: only then draw a bar.
         self._total = value or None
-        self._task = self._progress.add_task(self._description, total=self._total)
+        self._progress, self._task = self._owner.add_task(
+            self._description, self._total
+        )
 
     def update(self, n: int) -> None:
-        self._progress.advance(self._task, n)
+        if self._progress is not None:
+            self._progress.advance(self._task, n)
 
     def reset(self) -> None:
-        self._progress.reset(self._task, total=self._total)
-
+        if self._progress is not None:
+            self._progress.reset(self._task, total=self._total)
 
     def close(self) -> None:
         pass
@@ -147,17 +199,17 @@ def fetch(names: tuple[str, ...], data_home: str | None) -> None:
     """Download, verify (SHA-256) and cache datasets for offline use."""
     from mnistbench import data
 
+    console = _console()
     for name in names:
         data.get_spec(name)  # an unknown name fails before any download
     for name in names:
         if data.is_cached(name, data_home=data_home):
-            console.print(f"{name}: already cached in {data.get_data_home(data_home) / name}")
+            console.print(
+                f"{name}: already cached in {data.get_data_home(data_home) / name}"
+            )
             continue
-        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                   TransferSpeedColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=err_console) as progress:
-            folder = data.fetch(name, data_home=data_home,
-                                progress=lambda rf, p=progress: _RichBar(p, rf.name))
+        with _Downloads() as downloads:
+            folder = data.fetch(name, data_home=data_home, progress=downloads.bar)
         ds = data.load(name, data_home=data_home, download=False)
         console.print(
             f"{name}: ready, {len(ds.y_train):,} train / {len(ds.y_test):,} test, "
@@ -175,16 +227,26 @@ def info(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(env, indent=2))
         return
+    console = _console()
     table = Table(title="mnistbench environment", show_header=False)
     table.add_column("key", style="bold")
     table.add_column("value")
-    for key in ("python_version", "platform", "cpu", "n_cores", "n_physical_cores",
-                "blas_threads", "gpu"):
+    for key in (
+        "python_version",
+        "platform",
+        "cpu",
+        "n_cores",
+        "n_physical_cores",
+        "blas_threads",
+        "gpu",
+    ):
         table.add_row(key, str(env[key]))
     for lib in env["blas"]:
-        table.add_row(f"threadpool {lib['user_api']}",
-                      f"{lib['api']} {lib['version'] or ''} ({lib['library']}), "
-                      f"{lib['num_threads']} threads")
+        table.add_row(
+            f"threadpool {lib['user_api']}",
+            f"{lib['api']} {lib['version'] or ''} ({lib['library']}), "
+            f"{lib['num_threads']} threads",
+        )
     for pkg, version in env["versions"].items():
         table.add_row(pkg, version or "[dim]not installed[/]")
     console.print(table)

@@ -62,9 +62,13 @@ class Dataset:
     def _split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split not in _SPLITS:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        return (self.X_train, self.y_train) if split == "train" else (
-            self.X_test,
-            self.y_test,
+        return (
+            (self.X_train, self.y_train)
+            if split == "train"
+            else (
+                self.X_test,
+                self.y_test,
+            )
         )
 
     def images(self, split: str = "train") -> np.ndarray:
@@ -90,7 +94,9 @@ def _check_pair(images, labels, where_images, where_labels, spec, n_expected):
             f"got {images.dtype} {images.shape}"
         )
     if labels.ndim != 1:
-        raise DataError(f"{where_labels}: expected 1-D labels, got shape {labels.shape}")
+        raise DataError(
+            f"{where_labels}: expected 1-D labels, got shape {labels.shape}"
+        )
     if len(images) != len(labels):
         raise DataError(
             f"{where_images} holds {len(images)} images but {where_labels} holds "
@@ -135,9 +141,18 @@ def _build_from_files(paths: dict[str, Path], spec: DatasetSpec):
 def _build_from_builder(spec: DatasetSpec):
     X_train, y_train, X_test, y_test = spec.builder()
     arrays = {}
-    for split, images, labels in (("train", X_train, y_train), ("test", X_test, y_test)):
-        _check_pair(images, labels, f"{spec.name} {split} images",
-                    f"{spec.name} {split} labels", spec, None)
+    for split, images, labels in (
+        ("train", X_train, y_train),
+        ("test", X_test, y_test),
+    ):
+        _check_pair(
+            images,
+            labels,
+            f"{spec.name} {split} images",
+            f"{spec.name} {split} labels",
+            spec,
+            None,
+        )
         arrays[split] = (images, labels)
     return arrays
 
@@ -166,17 +181,28 @@ def _read_cache(folder: Path, spec: DatasetSpec) -> dict | None:
         meta = json.loads(meta_path.read_text())
         if meta.get("format") != _CACHE_FORMAT or meta.get("name") != spec.name:
             return None
-        out = {k: np.load(folder / f"{k}.npy", mmap_mode="c") for k in
-               ("X_train", "y_train", "X_test", "y_test")}
+        out = {
+            k: np.load(folder / f"{k}.npy", mmap_mode="c")
+            for k in ("X_train", "y_train", "X_test", "y_test")
+        }
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        logger.warning("ignoring a damaged array cache in %s (%s); rebuilding", folder, exc)
+        logger.warning(
+            "ignoring a damaged array cache in %s (%s); rebuilding", folder, exc
+        )
         return None
     for split in _SPLITS:
         X, y = out[f"X_{split}"], out[f"y_{split}"]
-        if X.dtype != np.float32 or X.ndim != 2 or X.shape[1] != 784 or len(X) != len(y):
-            logger.warning("ignoring an inconsistent array cache in %s; rebuilding", folder)
+        if (
+            X.dtype != np.float32
+            or X.ndim != 2
+            or X.shape[1] != 784
+            or len(X) != len(y)
+        ):
+            logger.warning(
+                "ignoring an inconsistent array cache in %s; rebuilding", folder
+            )
             return None
     out["source"] = meta.get("source", "")
     return out
@@ -205,23 +231,38 @@ def _write_cache(folder: Path, spec: DatasetSpec, arrays, source: str) -> bool:
         folder.mkdir(parents=True, exist_ok=True)
         for split in _SPLITS:
             images, labels = arrays[split]
-            for key, value in ((f"X_{split}", _as_float(images)),
-                               (f"y_{split}", labels.astype(np.int64))):
+            for key, value in (
+                (f"X_{split}", _as_float(images)),
+                (f"y_{split}", labels.astype(np.int64)),
+            ):
                 _atomic_write(folder / f"{key}.npy", lambda f, v=value: np.save(f, v))
-        meta = {"format": _CACHE_FORMAT, "name": spec.name, "source": source,
-                "sha256": _fingerprint(arrays)}
+        meta = {
+            "format": _CACHE_FORMAT,
+            "name": spec.name,
+            "source": source,
+            "sha256": _fingerprint(arrays),
+        }
         text = json.dumps(meta, indent=1).encode()
         # meta.json last: its presence means the arrays beside it are complete.
         _atomic_write(folder / "meta.json", lambda f: f.write(text))
     except OSError as exc:
-        logger.warning("cannot cache arrays in %s (%s); loading from source", folder, exc)
+        logger.warning(
+            "cannot cache arrays in %s (%s); loading from source", folder, exc
+        )
         return False
     return True
 
 
 def _dataset(spec: DatasetSpec, d: dict) -> Dataset:
-    return Dataset(spec.name, d["X_train"], d["y_train"], d["X_test"], d["y_test"],
-                   spec.class_names, d.get("source", ""))
+    return Dataset(
+        spec.name,
+        d["X_train"],
+        d["y_train"],
+        d["X_test"],
+        d["y_test"],
+        spec.class_names,
+        d.get("source", ""),
+    )
 
 
 def is_cached(name: str, *, data_home: str | os.PathLike | None = None) -> bool:

@@ -88,9 +88,9 @@ def verify(path: Path, rf: RemoteFile) -> None:
     got = _sha256(path)
     if got == rf.sha256 or (rf.payload_sha256 and got == rf.payload_sha256):
         return
-    if rf.payload_sha256 and path.suffix == ".gz":
-        if _payload_sha256(path) == rf.payload_sha256:
-            return
+    recompressed = rf.payload_sha256 and path.suffix == ".gz"
+    if recompressed and _payload_sha256(path) == rf.payload_sha256:
+        return
     raise ChecksumError(
         f"{path}: checksum mismatch (sha256 {got[:16]}…, expected {rf.sha256[:16]}…)"
     )
@@ -129,22 +129,26 @@ def _short_reason(exc: BaseException) -> str:
 
 
 def _download(
-    spec: DatasetSpec,
     rf: RemoteFile,
+    bases: list[str],
     folder: Path,
     progress: ProgressFactory | None,
     tried: list[str],
 ) -> Path | None:
+    """Try each base URL in turn; the one that works moves to the front of
+    ``bases``, so the dataset's other files skip mirrors already found dead."""
     import pooch
     import requests
 
-    for base in mirror_urls(spec):
+    for base in list(bases):
         url = base.rstrip("/") + "/" + rf.name
         bar = progress(rf) if progress is not None else None
         if url.startswith(("http://", "https://")):
             downloader = pooch.HTTPDownloader(progressbar=bar or False, timeout=30)
         else:
-            downloader = pooch.downloaders.choose_downloader(url, progressbar=bar or False)
+            downloader = pooch.downloaders.choose_downloader(
+                url, progressbar=bar or False
+            )
         try:
             # pooch writes to a temporary file in `folder`, checks the hash, and
             # only then renames it into place: a failure leaves nothing behind.
@@ -163,6 +167,8 @@ def _download(
             if bar is not None and hasattr(bar, "close"):
                 bar.close()
         logger.info("downloaded %s", url)
+        bases.remove(base)
+        bases.insert(0, base)
         return Path(path)
     return None
 
@@ -196,6 +202,7 @@ def fetch_files(
         A local file is corrupt and no good copy could be found elsewhere.
     """
     home = get_data_home(data_home)
+    bases = list(mirror_urls(spec))
     paths: dict[str, Path] = {}
     for role in ROLES:
         rf = spec.files[role]
@@ -227,9 +234,10 @@ def fetch_files(
             except OSError as exc:
                 raise DownloadError(
                     f"{spec.name}: cannot create the data folder {folder} "
-                    f"({exc.strerror or exc}); pass --data-home DIR or set {ENV_DATA_HOME}"
+                    f"({exc.strerror or exc}); "
+                    f"pass --data-home DIR or set {ENV_DATA_HOME}"
                 ) from None
-            got = _download(spec, rf, folder, progress, tried)
+            got = _download(rf, bases, folder, progress, tried)
             if got is not None:
                 paths[role] = got
                 continue

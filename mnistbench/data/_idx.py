@@ -42,7 +42,9 @@ def _open(path: Path):
 def _header(f, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
     magic = f.read(4)
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[3] == 0:
-        raise DataError(f"{path}: not an IDX file (magic bytes {magic.hex() or 'none'})")
+        raise DataError(
+            f"{path}: not an IDX file (magic bytes {magic.hex() or 'none'})"
+        )
     code, ndim = magic[2], magic[3]
     if code not in IDX_DTYPES:
         raise DataError(f"{path}: unknown IDX type code 0x{code:02x}")
@@ -150,7 +152,10 @@ def write_idx(array: np.ndarray, path: str | os.PathLike) -> Path:
     body = np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
     path = Path(path)
     if path.suffix == ".gz":
-        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+        with (
+            open(path, "wb") as raw,
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as f,
+        ):
             f.write(header + body)
     else:
         path.write_bytes(header + body)
