@@ -6,12 +6,12 @@ import hashlib
 import json
 import logging
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mnistbench._io import atomic_write
 from mnistbench.data._fetch import ProgressFactory, fetch_files, get_data_home
 from mnistbench.data._idx import read_idx, read_idx_header
 from mnistbench.data._registry import DatasetSpec, get_spec
@@ -208,23 +208,6 @@ def _read_cache(folder: Path, spec: DatasetSpec) -> dict | None:
     return out
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a unique temporary file beside ``path``, then rename it.
-
-    Readers never see a half-written file, and concurrent writers of the same
-    content are harmless. Unlike mkstemp, ``open(..., "xb")`` honours the umask,
-    so a cache shared between users stays readable.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _write_cache(folder: Path, spec: DatasetSpec, arrays, source: str) -> bool:
     """Write the float32 arrays atomically; False if the folder is not writable."""
     try:
@@ -235,7 +218,7 @@ def _write_cache(folder: Path, spec: DatasetSpec, arrays, source: str) -> bool:
                 (f"X_{split}", _as_float(images)),
                 (f"y_{split}", labels.astype(np.int64)),
             ):
-                _atomic_write(folder / f"{key}.npy", lambda f, v=value: np.save(f, v))
+                atomic_write(folder / f"{key}.npy", lambda f, v=value: np.save(f, v))
         meta = {
             "format": _CACHE_FORMAT,
             "name": spec.name,
@@ -244,7 +227,7 @@ def _write_cache(folder: Path, spec: DatasetSpec, arrays, source: str) -> bool:
         }
         text = json.dumps(meta, indent=1).encode()
         # meta.json last: its presence means the arrays beside it are complete.
-        _atomic_write(folder / "meta.json", lambda f: f.write(text))
+        atomic_write(folder / "meta.json", lambda f: f.write(text))
     except OSError as exc:
         logger.warning(
             "cannot cache arrays in %s (%s); loading from source", folder, exc

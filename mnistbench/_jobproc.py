@@ -1,0 +1,124 @@
+"""The process one job runs in: ``python -m mnistbench._jobproc PAYLOAD RESULT``.
+
+A fresh interpreter rather than a multiprocessing child, so the job never
+re-imports the caller's ``__main__`` (no ``if __name__ == "__main__"`` guard is
+needed in user scripts). The payload is a pickle of plain data: ``sys.path``
+first, then the job and its pipeline factory pickled by reference.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+import time
+import traceback
+import warnings
+
+
+def _exit_with_runner(runner_pid: int) -> None:
+    """Exit if the runner dies (even by kill -9), so no job outlives it."""
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(runner_pid, 0)
+            except ProcessLookupError:
+                os._exit(70)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, daemon=True, name="mnistbench-watchdog").start()
+
+
+def _summarise_warnings(caught) -> str:
+    seen: dict[str, str] = {}
+    for w in caught:
+        text = str(w.message).strip()
+        seen.setdefault(w.category.__name__, text.splitlines()[0][:160] if text else "")
+    return "; ".join(f"{k}: {v}" for k, v in seen.items())
+
+
+def _seed(pipe, seed: int, explicit) -> None:
+    """Seed every ``random_state`` the pipeline and the user left unset."""
+    updates = {
+        name: seed
+        for name, value in pipe.get_params(deep=True).items()
+        if name.endswith("random_state") and value is None and name not in explicit
+    }
+    pipe.set_params(**updates)
+
+
+def run_job(job, factory, threads: int, data_home) -> dict:
+    """Fit and score ``job`` in this process; return its result dict."""
+    import numpy as np
+    from joblib import parallel_config
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import train_test_split
+    from threadpoolctl import threadpool_limits
+
+    from mnistbench import data
+
+    with (
+        threadpool_limits(threads),
+        parallel_config(n_jobs=threads),  # every n_jobs=None estimator uses it
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        ds = data.load(job.dataset, data_home=data_home, download=False)
+        X, y = ds.X_train, ds.y_train
+        if job.n_train < len(y):
+            X, _, y, _ = train_test_split(
+                X, y, train_size=job.n_train, stratify=y, random_state=job.seed
+            )
+        pipe = factory()
+        if job.params:
+            pipe.set_params(**job.params)
+        _seed(pipe, job.seed, job.params)
+        start = time.perf_counter()
+        pipe.fit(X, y)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        y_pred = np.asarray(pipe.predict(ds.X_test))
+        predict_s = time.perf_counter() - start
+    return {
+        "status": "ok",
+        "fit_s": fit_s,
+        "predict_s": predict_s,
+        "accuracy": float(accuracy_score(ds.y_test, y_pred)),
+        "f1_macro": float(f1_score(ds.y_test, y_pred, average="macro")),
+        "n_test": len(y_pred),
+        "warnings": _summarise_warnings(caught),
+        "y_pred": y_pred.astype(np.int16),
+    }
+
+
+def main(payload_path: str, result_path: str) -> None:
+    import resource
+
+    with open(payload_path, "rb") as f:
+        payload = pickle.load(f)
+    _exit_with_runner(payload["runner_pid"])
+    try:
+        sys.path[:] = payload["sys_path"]
+        job, factory = pickle.loads(payload["job"])
+        result = run_job(job, factory, payload["threads"], payload["data_home"])
+    except BaseException as exc:  # the job's failure is data, not a crash
+        text = str(exc).strip()
+        message = text.splitlines()[0][:500] if text else ""
+        result = {
+            "status": "error",
+            "error": f"{type(exc).__name__}: {message}".rstrip(": "),
+            "traceback": traceback.format_exc(),
+        }
+    result["peak_mem_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tmp = result_path + ".tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump(result, f)
+    os.replace(tmp, result_path)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

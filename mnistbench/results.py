@@ -1,0 +1,217 @@
+"""The leaderboard CSV: one row per job, appended atomically under a file lock.
+
+Each row is written with a single ``write`` on a file opened for appending,
+then flushed to disk, while holding ``leaderboard.csv.lock``: a run killed at
+any moment (even ``kill -9``) leaves whole rows only, and concurrent runs
+writing the same folder keep every row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock
+
+from mnistbench.exceptions import MnistbenchError
+
+__all__ = [
+    "COLUMNS",
+    "LEADERBOARD",
+    "LeaderboardError",
+    "append_row",
+    "best_rows",
+    "ok_keys",
+    "read_leaderboard",
+]
+
+LEADERBOARD = "leaderboard.csv"
+STATUSES = ("ok", "error", "timeout", "crashed")
+
+#: Column name -> type; the order is the CSV's.
+SCHEMA: dict[str, type] = {
+    "run_id": str,
+    "timestamp_utc": str,
+    "job_key": str,
+    "dataset": str,
+    "pipeline": str,
+    "params": str,
+    "seed": int,
+    "engine": str,
+    "n_train": int,
+    "n_test": int,
+    "threads": int,
+    "fit_s": float,
+    "predict_s": float,
+    "accuracy": float,
+    "f1_macro": float,
+    "peak_mem_mb": float,
+    "status": str,
+    "error": str,
+    "warnings": str,
+    "predictions": str,
+    "mnistbench_version": str,
+    "sklearn_version": str,
+    "numpy_version": str,
+    "python_version": str,
+    "cpu": str,
+    "n_cores": int,
+    "blas": str,
+    "host": str,
+}
+COLUMNS = tuple(SCHEMA)
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP's
+# "CSV injection"); such text cells get a leading apostrophe, removed on reading.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class LeaderboardError(MnistbenchError, ValueError):
+    """The leaderboard CSV cannot be read or written."""
+
+
+def _escape(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _unescape(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
+def _cell(column: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    kind = SCHEMA[column]
+    if kind is float:
+        return repr(float(value))
+    if kind is int:
+        return str(int(value))
+    return _escape(" ".join(str(value).split()))  # one physical line per row
+
+
+def _format(row: Iterable[str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    return buf.getvalue().encode()
+
+
+def append_row(out_dir: str | os.PathLike, row: Mapping) -> None:
+    """Append one result row to ``out_dir/leaderboard.csv`` (created if needed)."""
+    unknown = set(row) - set(SCHEMA)
+    if unknown:
+        raise ValueError(f"unknown leaderboard columns: {sorted(unknown)}")
+    path = Path(out_dir) / LEADERBOARD
+    line = _format(_cell(c, row.get(c)) for c in COLUMNS)
+    with FileLock(str(path) + ".lock", timeout=60):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            if os.fstat(fd).st_size == 0:
+                line = _format(COLUMNS) + line
+            else:
+                _check_header(path)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _check_header(path: Path) -> None:
+    with open(path, newline="") as f:
+        header = next(csv.reader(f), [])
+    if tuple(header) != COLUMNS:
+        raise LeaderboardError(
+            f"{path}: its columns are not this version's leaderboard columns; "
+            "move it aside or pass another --out"
+        )
+
+
+def _parse(column: str, text: str, path: Path, line: int):
+    if text == "":
+        return None
+    kind = SCHEMA[column]
+    try:
+        return kind(text) if kind is not str else _unescape(text)
+    except ValueError:
+        raise LeaderboardError(
+            f"{path}: line {line}: corrupt row ({column}={text[:40]!r} is not "
+            f"{'a number' if kind is float else 'an integer'}); fix or delete that line"
+        ) from None
+
+
+def read_leaderboard(out_dir: str | os.PathLike) -> pd.DataFrame:
+    """Read ``out_dir/leaderboard.csv``, checking every row.
+
+    Returns an empty frame with the right columns if the file does not exist.
+    Raises LeaderboardError, naming the line, for any malformed row.
+    """
+    path = Path(out_dir) / LEADERBOARD
+    if not path.exists():
+        return _empty()
+    records = []
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f, strict=True)
+            header = next(reader, None)
+            if header is None:
+                return _empty()
+            if tuple(header) != COLUMNS:
+                raise LeaderboardError(
+                    f"{path}: line 1: the header is not this version's leaderboard "
+                    "columns; move the file aside or pass another --out"
+                )
+            for fields in reader:
+                line = reader.line_num
+                if len(fields) != len(COLUMNS):
+                    raise LeaderboardError(
+                        f"{path}: line {line}: corrupt row ({len(fields)} fields, "
+                        f"expected {len(COLUMNS)}); fix or delete that line"
+                    )
+                rec = {c: _parse(c, v, path, line) for c, v in zip(COLUMNS, fields)}
+                if rec["status"] not in STATUSES:
+                    raise LeaderboardError(
+                        f"{path}: line {line}: corrupt row (status "
+                        f"{rec['status']!r}); fix or delete that line"
+                    )
+                records.append(rec)
+    except csv.Error as exc:
+        raise LeaderboardError(f"{path}: line {reader.line_num}: {exc}") from None
+    except UnicodeDecodeError:
+        raise LeaderboardError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    return frame.astype({c: _dtype(c) for c in COLUMNS})
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
+
+
+def _dtype(column: str) -> str:
+    return {int: "Int64", float: "float64", str: "object"}[SCHEMA[column]]
+
+
+def ok_keys(frame: pd.DataFrame) -> set[str]:
+    """Job keys that already have a successful row."""
+    return set(frame.loc[frame["status"] == "ok", "job_key"])
+
+
+def best_rows(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
+    """The most accurate ok row per (dataset, pipeline), best first per dataset."""
+    ok = frame[frame["status"] == "ok"]
+    if dataset is not None:
+        ok = ok[ok["dataset"] == dataset]
+    if ok.empty:
+        return ok
+    ordered = ok.sort_values(["accuracy", "timestamp_utc"], ascending=[False, False])
+    best = ordered.drop_duplicates(["dataset", "pipeline"])
+    return best.sort_values(["dataset", "accuracy"], ascending=[True, False]).reset_index(
+        drop=True
+    )

@@ -1,0 +1,403 @@
+"""Expand (dataset x pipeline x seed) into jobs and run each one isolated.
+
+Every job runs in a Python process of its own (``mnistbench._jobproc``), under
+a hard timeout. A thread of the runner supervises it: the job's result comes
+back through a file, or the process is killed (``timeout``), or it dies on its
+own (``crashed``, e.g. by the kernel's out-of-memory killer). Jobs run side by side through joblib; each job
+gets ``cores // n_jobs`` BLAS and estimator threads, recorded in its row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mnistbench import __version__, data, pipelines, results
+from mnistbench._io import atomic_write
+from mnistbench.exceptions import MnistbenchError
+
+__all__ = ["Job", "RunError", "RunSummary", "expand_jobs", "run", "run_isolated"]
+
+logger = logging.getLogger(__name__)
+
+MIN_TRAIN_SIZE = 10
+DEFAULT_TIMEOUT = 3600.0
+
+
+class RunError(MnistbenchError, ValueError):
+    """A run cannot start: bad arguments, unwritable output, finished jobs."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: fit ``pipeline`` on ``dataset``'s first ``n_train``
+    (stratified, seeded) training images and score it on the test set."""
+
+    dataset: str
+    pipeline: str
+    params: Mapping = field(default_factory=dict)
+    seed: int = 0
+    n_train: int = 0
+    engine: str = "sklearn"
+
+    @property
+    def params_json(self) -> str:
+        return json.dumps(dict(self.params), sort_keys=True, default=repr)
+
+    @property
+    def key(self) -> str:
+        """Identifies the job across runs: same key, same experiment."""
+        ident = [self.dataset, self.pipeline, self.params_json, self.seed,
+                 self.n_train, self.engine]
+        return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
+
+    def __str__(self) -> str:
+        extra = f" {self.params_json}" if self.params else ""
+        return f"{self.dataset}/{self.pipeline}{extra} seed {self.seed}"
+
+
+# --- supervision -------------------------------------------------------------
+
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
+
+
+def _describe_exit(code: int | None, stderr_tail: str) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+        text = f"job process killed by {name}{hint}"
+    else:
+        text = f"job process exited with code {code} without a result"
+    return f"{text}: {stderr_tail}" if stderr_tail else text
+
+
+def _tail(path: Path, limit: int = 300) -> str:
+    try:
+        lines = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1][:limit] if lines else ""
+
+
+def run_isolated(
+    job: Job,
+    *,
+    factory: Callable | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    threads: int = 1,
+    data_home=None,
+) -> dict:
+    """Run ``job`` in a new Python process; return its result (never raises
+    for the job's own failures).
+
+    The result has ``status`` in ok / error / timeout / crashed, the timings
+    and scores when ok, and ``error`` otherwise. ``factory`` defaults to the
+    registered one; it must be picklable (a module-level function).
+    """
+    factory = factory or pipelines.info(job.pipeline).factory
+    try:
+        blob = pickle.dumps((job, factory))
+    except Exception as exc:
+        return {"status": "error",
+                "error": f"cannot send pipeline {job.pipeline!r} to its job process "
+                f"({type(exc).__name__}: {exc}); register a module-level function, "
+                "not a lambda or closure"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    with tempfile.TemporaryDirectory(prefix="mnistbench-job-") as tmp:
+        tmp = Path(tmp)
+        payload = {"sys_path": list(sys.path), "job": blob, "threads": threads,
+                   "data_home": None if data_home is None else str(data_home),
+                   "runner_pid": os.getpid()}
+        (tmp / "payload.pkl").write_bytes(pickle.dumps(payload))
+        result_path = tmp / "result.pkl"
+        started = time.monotonic()
+        with open(tmp / "stderr.txt", "wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "mnistbench._jobproc",
+                 str(tmp / "payload.pkl"), str(result_path)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                env=env,
+            )
+        with _live_lock:
+            _live.add(proc)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return {"status": "timeout",
+                    "error": f"killed after the {timeout:g} s timeout",
+                    "fit_s": time.monotonic() - started}
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            with _live_lock:
+                _live.discard(proc)
+        try:
+            with open(result_path, "rb") as f:
+                return pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            return {"status": "crashed",
+                    "error": _describe_exit(proc.returncode, _tail(tmp / "stderr.txt"))}
+
+
+def _kill_live_jobs() -> None:
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+
+
+@dataclass
+class RunSummary:
+    """What ``run`` did: this run's rows, and the jobs it skipped."""
+
+    run_id: str
+    out_dir: Path
+    rows: pd.DataFrame
+    skipped: list[Job]
+    plots: list[Path]
+
+    @property
+    def ok(self) -> bool:
+        return bool((self.rows["status"] == "ok").all()) if len(self.rows) else True
+
+
+def expand_jobs(
+    datasets: Sequence[str],
+    pipeline_names: Sequence[str],
+    seeds: Sequence[int] = (0,),
+    params: Mapping | None = None,
+    n_train: Mapping[str, int] | None = None,
+    engine: str = "sklearn",
+) -> list[Job]:
+    """Every (dataset, pipeline, seed) combination, in that nesting order."""
+    params = dict(params or {})
+    n_train = dict(n_train or {})
+    return [
+        Job(d, p, params, int(s), n_train.get(d, 0), engine)
+        for d in datasets
+        for p in pipeline_names
+        for s in seeds
+    ]
+
+
+def _check_out_dir(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RunError(
+            f"cannot write to --out {out}: {exc.strerror or exc}; pass a writable folder"
+        ) from None
+
+
+def _blas_summary(env: dict) -> str:
+    return ", ".join(
+        f"{b['api']} {b['version'] or ''}".strip() for b in env["blas"] if b["user_api"] == "blas"
+    )
+
+
+def run(
+    pipeline_names: Sequence[str],
+    *,
+    datasets: Sequence[str] = ("mnist",),
+    seeds: Sequence[int] = (0,),
+    params: Mapping | None = None,
+    n_jobs: int = 1,
+    train_size: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    out: str | os.PathLike = "results",
+    resume: bool = False,
+    force: bool = False,
+    data_home=None,
+    download: bool = True,
+    plots: bool = True,
+    on_start: Callable[[list[Job]], None] | None = None,
+    on_result: Callable[[Job, dict], None] | None = None,
+) -> RunSummary:
+    """Fit and score pipelines; append one leaderboard row per job.
+
+    Parameters
+    ----------
+    pipeline_names : sequence of str
+        Registered pipeline names (see :func:`mnistbench.pipelines.available`).
+    datasets, seeds
+        Every pipeline runs on every dataset with every seed.
+    params : mapping, optional
+        ``step__param`` values set on every pipeline.
+    n_jobs : int
+        Jobs run at once (-1: one per core); each gets cores // n_jobs threads.
+    train_size : int, optional
+        Fit on a stratified, seeded subsample of this many training images.
+    timeout : float, optional
+        Seconds after which a job is killed and recorded as ``timeout``.
+    out : path
+        Folder of ``leaderboard.csv``, ``predictions/`` and ``plots/``.
+    resume, force : bool
+        Jobs that already have an ok row with the same key are skipped with
+        ``resume``, run again (new rows) with ``force``; with neither, the run
+        refuses to start rather than duplicate them silently.
+
+    Returns
+    -------
+    RunSummary
+    """
+    import joblib
+
+    from mnistbench.envinfo import environment
+
+    pipeline_names = list(dict.fromkeys(pipeline_names))
+    if not pipeline_names:
+        raise RunError("no pipeline to run: give pipeline names or --all")
+    for name in pipeline_names:
+        pipelines.info(name)
+    cores = joblib.cpu_count()
+    if n_jobs == -1:
+        n_jobs = cores
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise RunError(f"--n-jobs must be a positive number of jobs or -1, got {n_jobs}")
+    if timeout is not None and not timeout > 0:
+        raise RunError(f"--timeout must be a positive number of seconds, got {timeout}")
+    if resume and force:
+        raise RunError("--resume and --force contradict each other; pick one")
+    if train_size is not None and train_size < MIN_TRAIN_SIZE:
+        raise RunError(f"--train-size must be at least {MIN_TRAIN_SIZE}, got {train_size}")
+    for name in pipeline_names:
+        if params:
+            pipelines.get(name, **params)  # a bad parameter fails now, not per job
+    out = Path(out)
+    _check_out_dir(out)
+    board = results.read_leaderboard(out)
+
+    loaded = {}
+    for name in dict.fromkeys(datasets):
+        ds = data.load(name, data_home=data_home, download=download)
+        n = len(ds.y_train)
+        if train_size is not None and train_size > n:
+            raise RunError(
+                f"--train-size {train_size} is more than {name}'s {n:,} training images"
+            )
+        loaded[name] = ds
+    n_train = {d: min(train_size or len(ds.y_train), len(ds.y_train))
+               for d, ds in loaded.items()}
+    jobs = expand_jobs(list(loaded), pipeline_names, list(dict.fromkeys(seeds)),
+                       params, n_train)
+
+    done = results.ok_keys(board)
+    finished = [j for j in jobs if j.key in done]
+    if finished and not (resume or force):
+        raise RunError(
+            f"{len(finished)} of {len(jobs)} jobs already have ok rows in "
+            f"{out / results.LEADERBOARD} (e.g. {finished[0]}); pass --resume to skip "
+            "them or --force to run them again"
+        )
+    skipped = finished if resume else []
+    todo = [j for j in jobs if j not in skipped]
+
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    env = environment()
+    threads = max(1, cores // n_jobs)
+    base_row = {
+        "run_id": run_id,
+        "mnistbench_version": __version__,
+        "sklearn_version": env["versions"]["scikit-learn"],
+        "numpy_version": env["versions"]["numpy"],
+        "python_version": env["python_version"],
+        "cpu": env["cpu"],
+        "n_cores": cores,
+        "blas": _blas_summary(env),
+        "host": os.uname().nodename if hasattr(os, "uname") else "",
+        "threads": threads,
+    }
+    logger.info("run %s: %d jobs (%d skipped), %d at once, %d threads each",
+                run_id, len(todo), len(skipped), n_jobs, threads)
+    if on_start is not None:
+        on_start(todo)
+
+    def one(job: Job):
+        return job, run_isolated(job, timeout=timeout, threads=threads,
+                                 data_home=data_home)
+
+    rows = []
+    try:
+        parallel = joblib.Parallel(n_jobs=n_jobs, backend="threading",
+                                   return_as="generator_unordered")
+        for job, result in parallel(joblib.delayed(one)(job) for job in todo):
+            row = _record(out, job, result, base_row, len(loaded[job.dataset].y_test))
+            rows.append(row)
+            if on_result is not None:
+                on_result(job, row)
+    except BaseException:
+        _kill_live_jobs()
+        raise
+
+    frame = pd.DataFrame(rows, columns=list(results.COLUMNS))
+    made = []
+    if plots and rows:
+        from mnistbench.plots import save_dataset_plots
+
+        board = results.read_leaderboard(out)
+        for name in dict.fromkeys(j.dataset for j in todo):
+            made += save_dataset_plots(out, board, loaded[name])
+    return RunSummary(run_id, out, frame, skipped, made)
+
+
+def _record(out: Path, job: Job, result: dict, base_row: dict, n_test: int) -> dict:
+    row = {
+        **base_row,
+        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "job_key": job.key,
+        "dataset": job.dataset,
+        "pipeline": job.pipeline,
+        "params": job.params_json,
+        "seed": job.seed,
+        "engine": job.engine,
+        "n_train": job.n_train,
+        "n_test": result.get("n_test", n_test),
+        "status": result["status"],
+        "error": result.get("error", ""),
+        "warnings": result.get("warnings", ""),
+    }
+    for key in ("fit_s", "predict_s", "accuracy", "f1_macro", "peak_mem_mb"):
+        row[key] = result.get(key)
+    if result["status"] == "ok":
+        rel = Path("predictions") / job.dataset / job.pipeline / (
+            f"{job.key}-{base_row['run_id']}.npy")
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / rel, lambda f: np.save(f, result["y_pred"]))
+        row["predictions"] = rel.as_posix()
+    if result.get("traceback"):
+        log = out / "logs" / f"{base_row['run_id']}-{job.key}.txt"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"{job}\n\n{result['traceback']}")
+    # The row goes last: once it is in the CSV, everything it points to exists.
+    results.append_row(out, row)
+    return row
