@@ -17,6 +17,7 @@ from rich.progress import (
     DownloadColumn,
     Progress,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -215,6 +216,183 @@ def fetch(names: tuple[str, ...], data_home: str | None) -> None:
             f"{name}: ready, {len(ds.y_train):,} train / {len(ds.y_test):,} test, "
             f"verified and cached in {folder}"
         )
+
+
+def _parse_params(items: tuple[str, ...]) -> dict:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--param {item!r}: expected STEP__PARAM=VALUE, e.g. clf__C=10")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def _fmt(value, spec: str) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    return format(value, spec)
+
+
+_STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "crashed": "red"}
+
+
+def _results_table(rows, title: str) -> Table:
+    """Result rows as a rich table narrow enough for an 80-column terminal."""
+    several = len({r["dataset"] for r in rows}) > 1
+    columns = [("dataset", "left")] if several else []
+    columns += [("pipeline", "left"), ("seed", "right"), ("status", "left"),
+                ("accuracy", "right"), ("F1", "right"), ("fit s", "right"),
+                ("pred s", "right"), ("MB", "right"), ("train", "right")]
+    if not several and rows:
+        title = f"{title} ({rows[0]['dataset']})"
+    table = Table(title=title)
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name != "dataset")
+    for row in rows:
+        style = _STATUS_STYLE.get(row["status"], "")
+        cells = [row["dataset"]] if several else []
+        cells += [
+            row["pipeline"], str(row["seed"]),
+            f"[{style}]{row['status']}[/]" if style else row["status"],
+            _fmt(row["accuracy"], ".4f"), _fmt(row["f1_macro"], ".4f"),
+            _fmt(row["fit_s"], ".2f"), _fmt(row["predict_s"], ".2f"),
+            _fmt(row["peak_mem_mb"], ".0f"), _fmt(row["n_train"], ","),
+        ]
+        table.add_row(*cells)
+    return table
+
+
+@cli.command()
+@click.argument("names", nargs=-1, metavar="[PIPELINE]...")
+@click.option("--all", "run_all", is_flag=True, help="Run every registered pipeline.")
+@click.option("--dataset", "-d", "datasets", multiple=True, default=("mnist",),
+              show_default=True, help="Dataset to run on (repeatable).")
+@click.option("--seed", "seeds", multiple=True, type=int, default=(0,), show_default=True,
+              help="Random seed (repeatable): seeds the estimators and the subsample.")
+@click.option("--param", "params", multiple=True, metavar="STEP__PARAM=VALUE",
+              help="Set a pipeline parameter (repeatable); VALUE is read as JSON.")
+@click.option("--n-jobs", type=int, default=1, show_default=True,
+              help="Jobs run at once (-1: one per core); the cores are shared out.")
+@click.option("--train-size", type=int, default=None,
+              help="Fit on a stratified subsample of this many training images.")
+@click.option("--timeout", type=float, default=3600, show_default=True,
+              help="Seconds before a job is killed and recorded as timeout.")
+@click.option("--out", type=click.Path(file_okay=False), default="results",
+              show_default=True, help="Folder of leaderboard.csv, predictions/, plots/.")
+@click.option("--resume", is_flag=True, help="Skip jobs that already have an ok row.")
+@click.option("--force", is_flag=True, help="Run finished jobs again (adds new rows).")
+@data_home_option
+def run(names, run_all, datasets, seeds, params, n_jobs, train_size, timeout, out,
+        resume, force, data_home) -> None:
+    """Fit and score pipelines; append the results to OUT/leaderboard.csv.
+
+    Each job (dataset, pipeline, params, seed) runs in its own process under a
+    hard timeout. Exit code 0 only if every job succeeded.
+    """
+    from mnistbench import pipelines, runner
+
+    if run_all and names:
+        raise CLIError("give pipeline names or --all, not both")
+    if not run_all and not names:
+        raise CLIError(
+            f"no pipeline given; name some ({', '.join(pipelines.available())}) or use --all"
+        )
+    chosen = pipelines.available() if run_all else list(names)
+    console = _console()
+    progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total} jobs"),
+                        TimeElapsedColumn(), console=_console(stderr=True))
+    task = None
+
+    def on_start(jobs):
+        nonlocal task
+        progress.start()
+        task = progress.add_task("running", total=len(jobs))
+
+    def on_result(job, row):
+        status = row["status"]
+        detail = (f"accuracy {row['accuracy']:.4f}, fit {row['fit_s']:.1f} s"
+                  if status == "ok" else row["error"])
+        style = _STATUS_STYLE.get(status, "")
+        progress.console.print(f"[{style}]{status:>7}[/] {job}: {detail}")
+        progress.advance(task)
+
+    try:
+        with _Downloads() as downloads:
+            summary = runner.run(
+                chosen, datasets=datasets, seeds=seeds, params=_parse_params(params),
+                n_jobs=n_jobs, train_size=train_size, timeout=timeout, out=out,
+                resume=resume, force=force, data_home=data_home,
+                download_progress=downloads.bar, on_start=on_start, on_result=on_result,
+            )
+    finally:
+        if task is not None:
+            progress.stop()
+    if summary.skipped:
+        console.print(f"skipped {len(summary.skipped)} job(s) already recorded as ok")
+    rows = summary.rows.to_dict("records")
+    rows.sort(key=lambda r: -(r["accuracy"] if r["accuracy"] is not None else -1))
+    if rows:
+        console.print(_results_table(rows, f"run {summary.run_id}"))
+    console.print(f"leaderboard: {summary.out_dir / 'leaderboard.csv'}")
+    if summary.plots:
+        console.print(f"plots: {summary.plots[0].parent}/ ({len(summary.plots)} files)")
+    failed = [r for r in rows if r["status"] != "ok"]
+    if failed:
+        counts = ", ".join(f"{s}: {sum(r['status'] == s for r in failed)}"
+                           for s in dict.fromkeys(r["status"] for r in failed))
+        console.print(f"[red]{len(failed)} of {len(rows)} job(s) did not succeed[/] "
+                      f"({counts}); see the error column")
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), default="results",
+              show_default=True, help="Folder holding leaderboard.csv.")
+@click.option("--dataset", "-d", default=None, help="Only this dataset.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "markdown"]),
+              default="table", show_default=True)
+def leaderboard(out, dataset, fmt) -> None:
+    """Show the best ok row per (dataset, pipeline)."""
+    from pathlib import Path
+
+    from mnistbench import results
+
+    path = Path(out) / results.LEADERBOARD
+    if not path.exists():
+        raise CLIError(f"no leaderboard at {path}; run `mnistbench run` first or pass --out")
+    best = results.best_rows(results.read_leaderboard(out), dataset)
+    if best.empty:
+        raise CLIError(f"{path} has no successful row"
+                       + (f" for dataset {dataset!r}" if dataset else ""))
+    if fmt == "csv":
+        click.echo(results.to_csv_text(best), nl=False)
+    elif fmt == "markdown":
+        click.echo(results.to_markdown(best))
+    else:
+        _console().print(_results_table(best.to_dict("records"), f"best of {path}"))
+
+
+@cli.command(name="pipelines")
+def pipelines_cmd() -> None:
+    """List the registered pipelines."""
+    from mnistbench import pipelines
+
+    table = Table(title="mnistbench pipelines")
+    table.add_column("name")
+    table.add_column("steps")
+    table.add_column("summary")
+    for name in pipelines.available():
+        pipe = pipelines.get(name)
+        steps = " → ".join(
+            type(est).__name__ if est != "passthrough" else "·" for _, est in pipe.steps
+        )
+        table.add_row(name, steps, pipelines.info(name).summary)
+    _console().print(table)
 
 
 @cli.command()

@@ -215,3 +215,41 @@ def best_rows(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
     return best.sort_values(["dataset", "accuracy"], ascending=[True, False]).reset_index(
         drop=True
     )
+
+
+def to_csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text, text cells escaped like the leaderboard's."""
+    lines = [_format(frame.columns)]
+    for rec in frame.to_dict("records"):
+        lines.append(_format(_cell(c, rec[c]) if c in SCHEMA else str(rec[c])
+                             for c in frame.columns))
+    return b"".join(lines).decode()
+
+
+MARKDOWN_COLUMNS = ("dataset", "pipeline", "accuracy", "f1_macro", "fit_s", "predict_s",
+                    "peak_mem_mb", "n_train", "seed", "engine")
+
+
+def to_markdown(frame: pd.DataFrame, columns=MARKDOWN_COLUMNS) -> str:
+    """A GitHub-flavoured Markdown table of ``frame``'s main columns."""
+
+    def cell(column, value):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if column in ("accuracy", "f1_macro"):
+            return f"{value:.4f}"
+        if column in ("fit_s", "predict_s"):
+            return f"{value:.2f}"
+        if column == "peak_mem_mb":
+            return f"{value:.0f}"
+        if column == "n_train":
+            return f"{value:,}"
+        return str(value).replace("|", "\\|")
+
+    numeric = {"accuracy", "f1_macro", "fit_s", "predict_s", "peak_mem_mb", "n_train",
+               "seed"}
+    lines = ["| " + " | ".join(columns) + " |",
+             "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|"]
+    for rec in frame.to_dict("records"):
+        lines.append("| " + " | ".join(cell(c, rec[c]) for c in columns) + " |")
+    return "\n".join(lines)

@@ -239,6 +239,7 @@ def run(
     force: bool = False,
     data_home=None,
     download: bool = True,
+    download_progress=None,
     plots: bool = True,
     on_start: Callable[[list[Job]], None] | None = None,
     on_result: Callable[[Job, dict], None] | None = None,
@@ -299,7 +300,8 @@ def run(
 
     loaded = {}
     for name in dict.fromkeys(datasets):
-        ds = data.load(name, data_home=data_home, download=download)
+        ds = data.load(name, data_home=data_home, download=download,
+                       progress=download_progress)
         n = len(ds.y_train)
         if train_size is not None and train_size > n:
             raise RunError(
