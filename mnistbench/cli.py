@@ -60,10 +60,13 @@ def _setup_logging(verbose: int) -> None:
     handler = RichHandler(
         console=_console(stderr=True), show_time=False, show_path=False
     )
-    root = logging.getLogger("mnistbench")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    # Python warnings (a broken plugin, say) become one log line each.
+    logging.captureWarnings(True)
+    for name in ("mnistbench", "py.warnings"):
+        log = logging.getLogger(name)
+        log.handlers[:] = [handler]
+        log.setLevel(level)
+        log.propagate = False
     # pooch announces each download on its own (unregistered) logger; the
     # progress bar already says it.
     import pooch
@@ -223,7 +226,9 @@ def _parse_params(items: tuple[str, ...]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise CLIError(f"--param {item!r}: expected STEP__PARAM=VALUE, e.g. clf__C=10")
+            raise CLIError(
+                f"--param {item!r}: expected STEP__PARAM=VALUE, e.g. clf__C=10"
+            )
         try:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -244,9 +249,17 @@ def _results_table(rows, title: str) -> Table:
     """Result rows as a rich table narrow enough for an 80-column terminal."""
     several = len({r["dataset"] for r in rows}) > 1
     columns = [("dataset", "left")] if several else []
-    columns += [("pipeline", "left"), ("seed", "right"), ("status", "left"),
-                ("accuracy", "right"), ("F1", "right"), ("fit s", "right"),
-                ("pred s", "right"), ("MB", "right"), ("train", "right")]
+    columns += [
+        ("pipeline", "left"),
+        ("seed", "right"),
+        ("status", "left"),
+        ("accuracy", "right"),
+        ("F1", "right"),
+        ("fit s", "right"),
+        ("pred s", "right"),
+        ("MB", "right"),
+        ("train", "right"),
+    ]
     if not several and rows:
         title = f"{title} ({rows[0]['dataset']})"
     table = Table(title=title)
@@ -256,11 +269,15 @@ def _results_table(rows, title: str) -> Table:
         style = _STATUS_STYLE.get(row["status"], "")
         cells = [row["dataset"]] if several else []
         cells += [
-            row["pipeline"], str(row["seed"]),
+            row["pipeline"],
+            str(row["seed"]),
             f"[{style}]{row['status']}[/]" if style else row["status"],
-            _fmt(row["accuracy"], ".4f"), _fmt(row["f1_macro"], ".4f"),
-            _fmt(row["fit_s"], ".2f"), _fmt(row["predict_s"], ".2f"),
-            _fmt(row["peak_mem_mb"], ".0f"), _fmt(row["n_train"], ","),
+            _fmt(row["accuracy"], ".4f"),
+            _fmt(row["f1_macro"], ".4f"),
+            _fmt(row["fit_s"], ".2f"),
+            _fmt(row["predict_s"], ".2f"),
+            _fmt(row["peak_mem_mb"], ".0f"),
+            _fmt(row["n_train"], ","),
         ]
         table.add_row(*cells)
     return table
@@ -269,25 +286,75 @@ def _results_table(rows, title: str) -> Table:
 @cli.command()
 @click.argument("names", nargs=-1, metavar="[PIPELINE]...")
 @click.option("--all", "run_all", is_flag=True, help="Run every registered pipeline.")
-@click.option("--dataset", "-d", "datasets", multiple=True, default=("mnist",),
-              show_default=True, help="Dataset to run on (repeatable).")
-@click.option("--seed", "seeds", multiple=True, type=int, default=(0,), show_default=True,
-              help="Random seed (repeatable): seeds the estimators and the subsample.")
-@click.option("--param", "params", multiple=True, metavar="STEP__PARAM=VALUE",
-              help="Set a pipeline parameter (repeatable); VALUE is read as JSON.")
-@click.option("--n-jobs", type=int, default=1, show_default=True,
-              help="Jobs run at once (-1: one per core); the cores are shared out.")
-@click.option("--train-size", type=int, default=None,
-              help="Fit on a stratified subsample of this many training images.")
-@click.option("--timeout", type=float, default=3600, show_default=True,
-              help="Seconds before a job is killed and recorded as timeout.")
-@click.option("--out", type=click.Path(file_okay=False), default="results",
-              show_default=True, help="Folder of leaderboard.csv, predictions/, plots/.")
+@click.option(
+    "--dataset",
+    "-d",
+    "datasets",
+    multiple=True,
+    default=("mnist",),
+    show_default=True,
+    help="Dataset to run on (repeatable).",
+)
+@click.option(
+    "--seed",
+    "seeds",
+    multiple=True,
+    type=int,
+    default=(0,),
+    show_default=True,
+    help="Random seed (repeatable): seeds the estimators and the subsample.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="STEP__PARAM=VALUE",
+    help="Set a pipeline parameter (repeatable); VALUE is read as JSON.",
+)
+@click.option(
+    "--n-jobs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Jobs run at once (-1: one per core); the cores are shared out.",
+)
+@click.option(
+    "--train-size",
+    type=int,
+    default=None,
+    help="Fit on a stratified subsample of this many training images.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=3600,
+    show_default=True,
+    help="Seconds before a job is killed and recorded as timeout.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="results",
+    show_default=True,
+    help="Folder of leaderboard.csv, predictions/, plots/.",
+)
 @click.option("--resume", is_flag=True, help="Skip jobs that already have an ok row.")
 @click.option("--force", is_flag=True, help="Run finished jobs again (adds new rows).")
 @data_home_option
-def run(names, run_all, datasets, seeds, params, n_jobs, train_size, timeout, out,
-        resume, force, data_home) -> None:
+def run(
+    names,
+    run_all,
+    datasets,
+    seeds,
+    params,
+    n_jobs,
+    train_size,
+    timeout,
+    out,
+    resume,
+    force,
+    data_home,
+) -> None:
     """Fit and score pipelines; append the results to OUT/leaderboard.csv.
 
     Each job (dataset, pipeline, params, seed) runs in its own process under a
@@ -299,13 +366,18 @@ def run(names, run_all, datasets, seeds, params, n_jobs, train_size, timeout, ou
         raise CLIError("give pipeline names or --all, not both")
     if not run_all and not names:
         raise CLIError(
-            f"no pipeline given; name some ({', '.join(pipelines.available())}) or use --all"
+            f"no pipeline given; name some ({', '.join(pipelines.available())}) "
+            "or use --all"
         )
     chosen = pipelines.available() if run_all else list(names)
     console = _console()
-    progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                        TextColumn("{task.completed}/{task.total} jobs"),
-                        TimeElapsedColumn(), console=_console(stderr=True))
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} jobs"),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+    )
     task = None
 
     def on_start(jobs):
@@ -315,8 +387,11 @@ def run(names, run_all, datasets, seeds, params, n_jobs, train_size, timeout, ou
 
     def on_result(job, row):
         status = row["status"]
-        detail = (f"accuracy {row['accuracy']:.4f}, fit {row['fit_s']:.1f} s"
-                  if status == "ok" else row["error"])
+        detail = (
+            f"accuracy {row['accuracy']:.4f}, fit {row['fit_s']:.1f} s"
+            if status == "ok"
+            else row["error"]
+        )
         style = _STATUS_STYLE.get(status, "")
         progress.console.print(f"[{style}]{status:>7}[/] {job}: {detail}")
         progress.advance(task)
@@ -324,10 +399,20 @@ def run(names, run_all, datasets, seeds, params, n_jobs, train_size, timeout, ou
     try:
         with _Downloads() as downloads:
             summary = runner.run(
-                chosen, datasets=datasets, seeds=seeds, params=_parse_params(params),
-                n_jobs=n_jobs, train_size=train_size, timeout=timeout, out=out,
-                resume=resume, force=force, data_home=data_home,
-                download_progress=downloads.bar, on_start=on_start, on_result=on_result,
+                chosen,
+                datasets=datasets,
+                seeds=seeds,
+                params=_parse_params(params),
+                n_jobs=n_jobs,
+                train_size=train_size,
+                timeout=timeout,
+                out=out,
+                resume=resume,
+                force=force,
+                data_home=data_home,
+                download_progress=downloads.bar,
+                on_start=on_start,
+                on_result=on_result,
             )
     finally:
         if task is not None:
@@ -343,19 +428,33 @@ def run(names, run_all, datasets, seeds, params, n_jobs, train_size, timeout, ou
         console.print(f"plots: {summary.plots[0].parent}/ ({len(summary.plots)} files)")
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
-        counts = ", ".join(f"{s}: {sum(r['status'] == s for r in failed)}"
-                           for s in dict.fromkeys(r["status"] for r in failed))
-        console.print(f"[red]{len(failed)} of {len(rows)} job(s) did not succeed[/] "
-                      f"({counts}); see the error column")
+        counts = ", ".join(
+            f"{s}: {sum(r['status'] == s for r in failed)}"
+            for s in dict.fromkeys(r["status"] for r in failed)
+        )
+        console.print(
+            f"[red]{len(failed)} of {len(rows)} job(s) did not succeed[/] "
+            f"({counts}); see the error column"
+        )
         sys.exit(1)
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False), default="results",
-              show_default=True, help="Folder holding leaderboard.csv.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="results",
+    show_default=True,
+    help="Folder holding leaderboard.csv.",
+)
 @click.option("--dataset", "-d", default=None, help="Only this dataset.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "markdown"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "markdown"]),
+    default="table",
+    show_default=True,
+)
 def leaderboard(out, dataset, fmt) -> None:
     """Show the best ok row per (dataset, pipeline)."""
     from pathlib import Path
@@ -364,11 +463,15 @@ def leaderboard(out, dataset, fmt) -> None:
 
     path = Path(out) / results.LEADERBOARD
     if not path.exists():
-        raise CLIError(f"no leaderboard at {path}; run `mnistbench run` first or pass --out")
+        raise CLIError(
+            f"no leaderboard at {path}; run `mnistbench run` first or pass --out"
+        )
     best = results.best_rows(results.read_leaderboard(out), dataset)
     if best.empty:
-        raise CLIError(f"{path} has no successful row"
-                       + (f" for dataset {dataset!r}" if dataset else ""))
+        raise CLIError(
+            f"{path} has no successful row"
+            + (f" for dataset {dataset!r}" if dataset else "")
+        )
     if fmt == "csv":
         click.echo(results.to_csv_text(best), nl=False)
     elif fmt == "markdown":

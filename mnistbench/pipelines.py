@@ -225,9 +225,7 @@ def rf() -> Pipeline:
     same thing here since trees stop at pure leaves well before depth 100.
     LeCun's table has no forest; random forests usually reach about 97% on MNIST.
     """
-    return make(
-        clf=RandomForestClassifier(n_estimators=100, criterion="entropy")
-    )
+    return make(clf=RandomForestClassifier(n_estimators=100, criterion="entropy"))
 
 
 def knn() -> Pipeline:

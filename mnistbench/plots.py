@@ -35,14 +35,24 @@ def confusion_figure(y_true, y_pred, class_names, title: str = "") -> Figure:
         (axes[1], "true", ".2f", "row-normalised (recall per class)"),
     ):
         ConfusionMatrixDisplay.from_predictions(
-            y_true, y_pred, labels=labels, display_labels=list(class_names),
-            normalize=normalize, values_format=fmt, ax=ax, colorbar=False,
-            cmap="Blues", xticks_rotation=45, text_kw={"fontsize": 8},
+            y_true,
+            y_pred,
+            labels=labels,
+            display_labels=list(class_names),
+            normalize=normalize,
+            values_format=fmt,
+            ax=ax,
+            colorbar=False,
+            cmap="Blues",
+            xticks_rotation=45,
+            text_kw={"fontsize": 8},
         )
         ax.set_title(sub)
     accuracy = accuracy_score(y_true, y_pred)
-    fig.suptitle(f"{title}  accuracy {accuracy:.4f} (n_test={len(y_true):,})".strip(),
-                 fontsize=14)
+    fig.suptitle(
+        f"{title}  accuracy {accuracy:.4f} (n_test={len(y_true):,})".strip(),
+        fontsize=14,
+    )
     return fig
 
 
@@ -51,9 +61,13 @@ def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.subplots()
     seconds = rows["fit_s"].astype(float) + rows["predict_s"].astype(float)
-    ax.scatter(seconds, rows["accuracy"].astype(float), s=50, color="tab:blue", zorder=3)
+    ax.scatter(
+        seconds, rows["accuracy"].astype(float), s=50, color="tab:blue", zorder=3
+    )
     for x, y, name in zip(seconds, rows["accuracy"], rows["pipeline"]):
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=10)
+        ax.annotate(
+            name, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=10
+        )
     ax.set_xscale("log")
     ax.set_xlabel("fit + predict time (s, log scale)")
     ax.set_ylabel("test accuracy")
@@ -79,21 +93,28 @@ def save_dataset_plots(out: Path, board: pd.DataFrame, dataset) -> list[Path]:
             logger.warning("no confusion matrix for %s: %s", row.pipeline, exc)
             continue
         if len(y_pred) != len(dataset.y_test):
-            logger.warning("no confusion matrix for %s: %s has %d predictions, the "
-                           "test set %d", row.pipeline, pred_path, len(y_pred),
-                           len(dataset.y_test))
+            logger.warning(
+                "no confusion matrix for %s: %s has %d predictions, the test set %d",
+                row.pipeline,
+                pred_path,
+                len(y_pred),
+                len(dataset.y_test),
+            )
             continue
         fig = confusion_figure(
-            dataset.y_test, y_pred, dataset.class_names,
+            dataset.y_test,
+            y_pred,
+            dataset.class_names,
             title=f"{row.pipeline} on {dataset.name} (n_train={row.n_train:,}, "
-                  f"seed {row.seed}):",
+            f"seed {row.seed}):",
         )
         path = folder / f"{row.pipeline}-confusion.png"
         fig.savefig(path, dpi=90)
         written.append(path)
     if len(best):
-        fig = accuracy_vs_time_figure(best, title=f"{dataset.name}: accuracy vs time "
-                                                  "(best run of each pipeline)")
+        fig = accuracy_vs_time_figure(
+            best, title=f"{dataset.name}: accuracy vs time (best run of each pipeline)"
+        )
         path = folder / "accuracy-vs-time.png"
         fig.savefig(path, dpi=100)
         written.append(path)

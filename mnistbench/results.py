@@ -212,22 +212,35 @@ def best_rows(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
         return ok
     ordered = ok.sort_values(["accuracy", "timestamp_utc"], ascending=[False, False])
     best = ordered.drop_duplicates(["dataset", "pipeline"])
-    return best.sort_values(["dataset", "accuracy"], ascending=[True, False]).reset_index(
-        drop=True
-    )
+    return best.sort_values(
+        ["dataset", "accuracy"], ascending=[True, False]
+    ).reset_index(drop=True)
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
     """``frame`` as CSV text, text cells escaped like the leaderboard's."""
     lines = [_format(frame.columns)]
     for rec in frame.to_dict("records"):
-        lines.append(_format(_cell(c, rec[c]) if c in SCHEMA else str(rec[c])
-                             for c in frame.columns))
+        lines.append(
+            _format(
+                _cell(c, rec[c]) if c in SCHEMA else str(rec[c]) for c in frame.columns
+            )
+        )
     return b"".join(lines).decode()
 
 
-MARKDOWN_COLUMNS = ("dataset", "pipeline", "accuracy", "f1_macro", "fit_s", "predict_s",
-                    "peak_mem_mb", "n_train", "seed", "engine")
+MARKDOWN_COLUMNS = (
+    "dataset",
+    "pipeline",
+    "accuracy",
+    "f1_macro",
+    "fit_s",
+    "predict_s",
+    "peak_mem_mb",
+    "n_train",
+    "seed",
+    "engine",
+)
 
 
 def to_markdown(frame: pd.DataFrame, columns=MARKDOWN_COLUMNS) -> str:
@@ -246,10 +259,19 @@ def to_markdown(frame: pd.DataFrame, columns=MARKDOWN_COLUMNS) -> str:
             return f"{value:,}"
         return str(value).replace("|", "\\|")
 
-    numeric = {"accuracy", "f1_macro", "fit_s", "predict_s", "peak_mem_mb", "n_train",
-               "seed"}
-    lines = ["| " + " | ".join(columns) + " |",
-             "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|"]
+    numeric = {
+        "accuracy",
+        "f1_macro",
+        "fit_s",
+        "predict_s",
+        "peak_mem_mb",
+        "n_train",
+        "seed",
+    }
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|",
+    ]
     for rec in frame.to_dict("records"):
         lines.append("| " + " | ".join(cell(c, rec[c]) for c in columns) + " |")
     return "\n".join(lines)

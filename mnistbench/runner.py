@@ -3,8 +3,9 @@
 Every job runs in a Python process of its own (``mnistbench._jobproc``), under
 a hard timeout. A thread of the runner supervises it: the job's result comes
 back through a file, or the process is killed (``timeout``), or it dies on its
-own (``crashed``, e.g. by the kernel's out-of-memory killer). Jobs run side by side through joblib; each job
-gets ``cores // n_jobs`` BLAS and estimator threads, recorded in its row.
+own (``crashed``, e.g. by the kernel's out-of-memory killer). Jobs run side by
+side through joblib; each job gets ``cores // n_jobs`` BLAS and estimator
+threads, recorded in its row.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +64,14 @@ class Job:
     @property
     def key(self) -> str:
         """Identifies the job across runs: same key, same experiment."""
-        ident = [self.dataset, self.pipeline, self.params_json, self.seed,
-                 self.n_train, self.engine]
+        ident = [
+            self.dataset,
+            self.pipeline,
+            self.params_json,
+            self.seed,
+            self.n_train,
+            self.engine,
+        ]
         return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
 
     def __str__(self) -> str:
@@ -119,26 +125,38 @@ def run_isolated(
     try:
         blob = pickle.dumps((job, factory))
     except Exception as exc:
-        return {"status": "error",
-                "error": f"cannot send pipeline {job.pipeline!r} to its job process "
-                f"({type(exc).__name__}: {exc}); register a module-level function, "
-                "not a lambda or closure"}
+        return {
+            "status": "error",
+            "error": f"cannot send pipeline {job.pipeline!r} to its job process "
+            f"({type(exc).__name__}: {exc}); register a module-level function, "
+            "not a lambda or closure",
+        }
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     with tempfile.TemporaryDirectory(prefix="mnistbench-job-") as tmp:
         tmp = Path(tmp)
-        payload = {"sys_path": list(sys.path), "job": blob, "threads": threads,
-                   "data_home": None if data_home is None else str(data_home),
-                   "runner_pid": os.getpid()}
+        payload = {
+            "sys_path": list(sys.path),
+            "job": blob,
+            "threads": threads,
+            "data_home": None if data_home is None else str(data_home),
+            "runner_pid": os.getpid(),
+        }
         (tmp / "payload.pkl").write_bytes(pickle.dumps(payload))
         result_path = tmp / "result.pkl"
-        started = time.monotonic()
         with open(tmp / "stderr.txt", "wb") as err:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "mnistbench._jobproc",
-                 str(tmp / "payload.pkl"), str(result_path)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                [
+                    sys.executable,
+                    "-m",
+                    "mnistbench._jobproc",
+                    str(tmp / "payload.pkl"),
+                    str(result_path),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
                 env=env,
             )
         with _live_lock:
@@ -148,9 +166,10 @@ def run_isolated(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            return {"status": "timeout",
-                    "error": f"killed after the {timeout:g} s timeout",
-                    "fit_s": time.monotonic() - started}
+            return {
+                "status": "timeout",
+                "error": f"killed after the {timeout:g} s timeout",
+            }
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -161,15 +180,17 @@ def run_isolated(
             with open(result_path, "rb") as f:
                 return pickle.load(f)
         except (OSError, EOFError, pickle.UnpicklingError):
-            return {"status": "crashed",
-                    "error": _describe_exit(proc.returncode, _tail(tmp / "stderr.txt"))}
+            return {
+                "status": "crashed",
+                "error": _describe_exit(proc.returncode, _tail(tmp / "stderr.txt")),
+            }
 
 
 def _kill_live_jobs() -> None:
     with _live_lock:
         procs = list(_live)
     for proc in procs:
-        if proc.is_alive():
+        if proc.poll() is None:
             proc.kill()
 
 
@@ -215,13 +236,16 @@ def _check_out_dir(out: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise RunError(
-            f"cannot write to --out {out}: {exc.strerror or exc}; pass a writable folder"
+            f"cannot write to --out {out}: {exc.strerror or exc}; "
+            "pass a writable folder"
         ) from None
 
 
 def _blas_summary(env: dict) -> str:
     return ", ".join(
-        f"{b['api']} {b['version'] or ''}".strip() for b in env["blas"] if b["user_api"] == "blas"
+        f"{b['api']} {b['version'] or ''}".strip()
+        for b in env["blas"]
+        if b["user_api"] == "blas"
     )
 
 
@@ -284,34 +308,42 @@ def run(
     if n_jobs == -1:
         n_jobs = cores
     if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise RunError(f"--n-jobs must be a positive number of jobs or -1, got {n_jobs}")
+        raise RunError(
+            f"--n-jobs must be a positive number of jobs or -1, got {n_jobs}"
+        )
     if timeout is not None and not timeout > 0:
         raise RunError(f"--timeout must be a positive number of seconds, got {timeout}")
     if resume and force:
         raise RunError("--resume and --force contradict each other; pick one")
     if train_size is not None and train_size < MIN_TRAIN_SIZE:
-        raise RunError(f"--train-size must be at least {MIN_TRAIN_SIZE}, got {train_size}")
+        raise RunError(
+            f"--train-size must be at least {MIN_TRAIN_SIZE}, got {train_size}"
+        )
     for name in pipeline_names:
         if params:
             pipelines.get(name, **params)  # a bad parameter fails now, not per job
-    out = Path(out)
-    _check_out_dir(out)
-    board = results.read_leaderboard(out)
 
     loaded = {}
     for name in dict.fromkeys(datasets):
-        ds = data.load(name, data_home=data_home, download=download,
-                       progress=download_progress)
+        ds = data.load(
+            name, data_home=data_home, download=download, progress=download_progress
+        )
         n = len(ds.y_train)
         if train_size is not None and train_size > n:
             raise RunError(
                 f"--train-size {train_size} is more than {name}'s {n:,} training images"
             )
         loaded[name] = ds
-    n_train = {d: min(train_size or len(ds.y_train), len(ds.y_train))
-               for d, ds in loaded.items()}
-    jobs = expand_jobs(list(loaded), pipeline_names, list(dict.fromkeys(seeds)),
-                       params, n_train)
+    n_train = {
+        d: min(train_size or len(ds.y_train), len(ds.y_train))
+        for d, ds in loaded.items()
+    }
+    jobs = expand_jobs(
+        list(loaded), pipeline_names, list(dict.fromkeys(seeds)), params, n_train
+    )
+    out = Path(out)
+    _check_out_dir(out)
+    board = results.read_leaderboard(out)
 
     done = results.ok_keys(board)
     finished = [j for j in jobs if j.key in done]
@@ -324,7 +356,9 @@ def run(
     skipped = finished if resume else []
     todo = [j for j in jobs if j not in skipped]
 
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    run_id = (
+        datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    )
     env = environment()
     threads = max(1, cores // n_jobs)
     base_row = {
@@ -339,19 +373,27 @@ def run(
         "host": os.uname().nodename if hasattr(os, "uname") else "",
         "threads": threads,
     }
-    logger.info("run %s: %d jobs (%d skipped), %d at once, %d threads each",
-                run_id, len(todo), len(skipped), n_jobs, threads)
+    logger.info(
+        "run %s: %d jobs (%d skipped), %d at once, %d threads each",
+        run_id,
+        len(todo),
+        len(skipped),
+        n_jobs,
+        threads,
+    )
     if on_start is not None:
         on_start(todo)
 
     def one(job: Job):
-        return job, run_isolated(job, timeout=timeout, threads=threads,
-                                 data_home=data_home)
+        return job, run_isolated(
+            job, timeout=timeout, threads=threads, data_home=data_home
+        )
 
     rows = []
     try:
-        parallel = joblib.Parallel(n_jobs=n_jobs, backend="threading",
-                                   return_as="generator_unordered")
+        parallel = joblib.Parallel(
+            n_jobs=n_jobs, backend="threading", return_as="generator_unordered"
+        )
         for job, result in parallel(joblib.delayed(one)(job) for job in todo):
             row = _record(out, job, result, base_row, len(loaded[job.dataset].y_test))
             rows.append(row)
@@ -391,8 +433,12 @@ def _record(out: Path, job: Job, result: dict, base_row: dict, n_test: int) -> d
     for key in ("fit_s", "predict_s", "accuracy", "f1_macro", "peak_mem_mb"):
         row[key] = result.get(key)
     if result["status"] == "ok":
-        rel = Path("predictions") / job.dataset / job.pipeline / (
-            f"{job.key}-{base_row['run_id']}.npy")
+        rel = (
+            Path("predictions")
+            / job.dataset
+            / job.pipeline
+            / (f"{job.key}-{base_row['run_id']}.npy")
+        )
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out / rel, lambda f: np.save(f, result["y_pred"]))
         row["predictions"] = rel.as_posix()

@@ -1,0 +1,75 @@
+"""Misbehaving pipelines for the runner's tests.
+
+Module-level factories, so they can be pickled into job processes; the tests
+also expose them to fresh ``mnistbench`` processes as an entry-point plugin.
+"""
+
+import os
+import signal
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from mnistbench.pipelines import make
+
+
+class Majority(ClassifierMixin, BaseEstimator):
+    """Predicts the most frequent class, after ``sleep`` seconds of 'fitting'."""
+
+    def __init__(self, sleep=0.0, fail=None):
+        self.sleep = sleep
+        self.fail = fail
+
+    def fit(self, X, y):
+        if self.fail == "raise":
+            raise ValueError("deliberately broken pipeline")
+        if self.fail == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(self.sleep)
+        self.classes_ = np.unique(y)
+        self.majority_ = np.bincount(y).argmax()
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.majority_)
+
+
+def sleepy():
+    """Majority vote after sleeping 2 s."""
+    return make(clf=Majority(sleep=2.0))
+
+
+def hang():
+    """Never finishes fitting."""
+    return make(clf=Majority(sleep=3600.0))
+
+
+def boom():
+    """Raises in fit."""
+    return make(clf=Majority(fail="raise"))
+
+
+def crash():
+    """Kills its own process, like the out-of-memory killer would."""
+    return make(clf=Majority(fail="sigkill"))
+
+
+ENTRY_POINTS = """\
+[mnistbench.pipelines]
+sleepy = helpers:sleepy
+hang = helpers:hang
+boom = helpers:boom
+crash = helpers:crash
+"""
+
+
+def write_plugin(site, entry_points=ENTRY_POINTS, name="mnistbench_testplugins"):
+    """Install a fake distribution with ``entry_points`` into folder ``site``."""
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text(entry_points)
+    return site

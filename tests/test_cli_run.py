@@ -1,0 +1,277 @@
+"""`mnistbench run` and `mnistbench leaderboard`, in process and as real processes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import write_plugin
+from test_cli import one_line_error
+
+from mnistbench.cli import cli
+from mnistbench.results import COLUMNS, read_leaderboard
+
+TESTS = Path(__file__).parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    return CliRunner()
+
+
+def test_run_all_on_mnist_sample(runner, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        [
+            "run",
+            "--all",
+            "--dataset",
+            "mnist-sample",
+            "--train-size",
+            "1000",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    board = read_leaderboard(out)
+    assert sorted(board["pipeline"]) == ["knn", "logreg", "pca_mlp", "rf", "svm"]
+    assert (board["status"] == "ok").all() and (board["accuracy"] > 0.8).all()
+    plots = out / "plots" / "mnist-sample"
+    for name in ["knn", "logreg", "pca_mlp", "rf", "svm"]:
+        assert (plots / f"{name}-confusion.png").read_bytes()[:8] == PNG_MAGIC
+    assert (plots / "accuracy-vs-time.png").read_bytes()[:8] == PNG_MAGIC
+    assert "accuracy" in result.stdout and "leaderboard:" in result.stdout
+
+    md = runner.invoke(cli, ["leaderboard", "--out", str(out), "--format", "markdown"])
+    assert md.exit_code == 0 and md.stdout.count("| mnist-sample |") == 5
+    csv_out = runner.invoke(cli, ["leaderboard", "--out", str(out), "--format", "csv"])
+    assert (
+        csv_out.stdout.startswith("run_id,") and len(csv_out.stdout.splitlines()) == 6
+    )
+    table = runner.invoke(cli, ["leaderboard", "--out", str(out), "-d", "mnist-sample"])
+    assert table.exit_code == 0 and "svm" in table.stdout
+
+    again = runner.invoke(
+        cli,
+        [
+            "run",
+            "--all",
+            "--dataset",
+            "mnist-sample",
+            "--train-size",
+            "1000",
+            "--out",
+            str(out),
+        ],
+    )
+    one_line_error(again, "5 of 5 jobs already have ok rows", "--resume", "--force")
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["run", "cnn"], ["unknown pipeline 'cnn'", "logreg"]),
+        (["run"], ["no pipeline given", "--all"]),
+        (["run", "knn", "--all"], ["not both"]),
+        (["run", "knn", "--n-jobs", "0"], ["--n-jobs must be a positive"]),
+        (["run", "knn", "--train-size", "9"], ["at least 10"]),
+        (["run", "knn", "--train-size", "5000"], ["more than mnist-sample's 4,000"]),
+        (["run", "knn", "--param", "oops"], ["expected STEP__PARAM=VALUE"]),
+        (["run", "knn", "--param", "clf__bogus=1"], ["bad parameter"]),
+        (["run", "knn", "--dataset", "emnist"], ["unknown dataset 'emnist'"]),
+    ],
+)
+def test_bad_input_one_line(runner, tmp_path, args, needles):
+    if "--dataset" not in args:
+        args = [*args, "--dataset", "mnist-sample"]
+    result = runner.invoke(cli, [*args, "--out", str(tmp_path / "out")])
+    one_line_error(result, *needles)
+    assert not (tmp_path / "out" / "leaderboard.csv").exists()
+
+
+def test_unwritable_out_one_line(runner, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    one_line_error(
+        runner.invoke(
+            cli, ["run", "knn", "-d", "mnist-sample", "--out", str(blocker / "out")]
+        ),
+        "cannot write to --out",
+    )
+
+
+def test_corrupt_leaderboard_one_line(runner, tmp_path):
+    (tmp_path / "leaderboard.csv").write_text(",".join(COLUMNS) + "\n1,2,3\n")
+    for args in (["run", "knn", "-d", "mnist-sample"], ["leaderboard"]):
+        one_line_error(
+            runner.invoke(cli, [*args, "--out", str(tmp_path)]),
+            "line 2: corrupt row (3 fields",
+        )
+
+
+def test_leaderboard_without_file(runner, tmp_path):
+    one_line_error(
+        runner.invoke(cli, ["leaderboard", "--out", str(tmp_path)]), "no leaderboard"
+    )
+
+
+def test_param_is_applied_and_recorded(runner, tmp_path):
+    result = runner.invoke(
+        cli,
+        [
+            "run",
+            "knn",
+            "-d",
+            "mnist-sample",
+            "--train-size",
+            "200",
+            "--param",
+            "clf__n_neighbors=1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert read_leaderboard(tmp_path).loc[0, "params"] == '{"clf__n_neighbors": 1}'
+
+
+# --- real processes, with the misbehaving pipelines as an entry-point plugin ---
+
+
+@pytest.fixture
+def plugin_env(tmp_path):
+    site = write_plugin(tmp_path / "site")
+    path = os.pathsep.join([str(site), str(TESTS), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
+
+
+def mnistbench(*args):
+    return [os.path.join(os.path.dirname(sys.executable), "mnistbench"), *args]
+
+
+def test_timeout_kills_a_hanging_job(tmp_path, plugin_env):
+    start = time.monotonic()
+    proc = subprocess.run(
+        mnistbench(
+            "run",
+            "hang",
+            "knn",
+            "-d",
+            "mnist-sample",
+            "--train-size",
+            "300",
+            "--timeout",
+            "4",
+            "--out",
+            str(tmp_path),
+        ),
+        env=plugin_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert time.monotonic() - start < 60
+    assert proc.returncode == 1, proc.stderr
+    assert "1 of 2 job(s) did not succeed" in proc.stdout
+    board = read_leaderboard(tmp_path)
+    assert dict(zip(board["pipeline"], board["status"])) == {
+        "hang": "timeout",
+        "knn": "ok",
+    }
+
+
+def _job_processes():
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"mnistbench._jobproc" in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+def _data_rows(path):
+    return max(0, len(path.read_text().splitlines()) - 1) if path.exists() else 0
+
+
+def test_kill_9_then_resume(tmp_path, plugin_env):
+    args = (
+        "run",
+        "logreg",
+        "sleepy",
+        "knn",
+        "-d",
+        "mnist-sample",
+        "--seed",
+        "0",
+        "--seed",
+        "1",
+        "--train-size",
+        "300",
+        "--out",
+        str(tmp_path),
+    )
+    proc = subprocess.Popen(
+        mnistbench(*args),
+        env=plugin_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    csv_path = tmp_path / "leaderboard.csv"
+    deadline = time.monotonic() + 90
+    while _data_rows(csv_path) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = read_leaderboard(tmp_path)  # parses: no torn row
+    assert 2 <= len(partial) < 6
+    # the orphaned job process notices its runner is gone and exits
+    deadline = time.monotonic() + 10
+    while _job_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _job_processes() == []
+
+    done = subprocess.run(
+        mnistbench(*args, "--resume"),
+        env=plugin_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    board = read_leaderboard(tmp_path)
+    ok = board[board["status"] == "ok"]
+    assert len(ok) == 6 and ok["job_key"].is_unique
+    assert len(board) == len(ok)  # nothing half-written, nothing duplicated
+
+
+def test_two_concurrent_runs_keep_every_row(tmp_path, plugin_env):
+    common = ("-d", "mnist-sample", "--train-size", "300", "--out", str(tmp_path))
+    a = subprocess.Popen(
+        mnistbench("run", "logreg", "knn", "sleepy", *common),
+        env=plugin_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    b = subprocess.Popen(
+        mnistbench("run", "rf", "pca_mlp", "sleepy", "--seed", "1", *common),
+        env=plugin_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert a.wait(timeout=180) == 0, a.stderr.read()
+    assert b.wait(timeout=180) == 0, b.stderr.read()
+    board = read_leaderboard(tmp_path)
+    assert len(board) == 6 and (board["status"] == "ok").all()
+    assert board["run_id"].nunique() == 2

@@ -1,0 +1,145 @@
+"""The leaderboard CSV: atomic appends, strict reading, spreadsheet safety."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mnistbench import results
+from mnistbench.results import COLUMNS, LeaderboardError, append_row, read_leaderboard
+
+
+def row(**kw):
+    base = {
+        "run_id": "r1",
+        "timestamp_utc": "2026-11-22T00:00:00+00:00",
+        "job_key": "k1",
+        "dataset": "mnist-sample",
+        "pipeline": "svm",
+        "params": "{}",
+        "seed": 0,
+        "engine": "sklearn",
+        "n_train": 4000,
+        "n_test": 1000,
+        "threads": 2,
+        "fit_s": 1.5,
+        "predict_s": 0.5,
+        "accuracy": 0.95,
+        "f1_macro": 0.949,
+        "peak_mem_mb": 200.0,
+        "status": "ok",
+        "n_cores": 2,
+    }
+    return {**base, **kw}
+
+
+def test_round_trip(tmp_path):
+    append_row(tmp_path, row())
+    append_row(
+        tmp_path,
+        row(
+            job_key="k2",
+            status="error",
+            accuracy=None,
+            error="ValueError: bad\nsecond line",
+        ),
+    )
+    frame = read_leaderboard(tmp_path)
+    assert list(frame.columns) == list(COLUMNS)
+    assert len(frame) == 2
+    assert frame.loc[0, "accuracy"] == 0.95 and frame.loc[0, "seed"] == 0
+    assert frame.loc[1, "error"] == "ValueError: bad second line"
+    assert frame.loc[1, "accuracy"] != frame.loc[1, "accuracy"]  # NaN
+    text = (tmp_path / "leaderboard.csv").read_text()
+    assert text.count("\n") == 3 and text.startswith("run_id,timestamp_utc,")
+
+
+@pytest.mark.parametrize(
+    "evil", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd"]
+)
+def test_formula_cells_are_defused(tmp_path, evil):
+    append_row(tmp_path, row(error=evil, status="error"))
+    raw = (tmp_path / "leaderboard.csv").read_text().splitlines()[1]
+    cells = next(iter(__import__("csv").reader([raw])))
+    assert cells[COLUMNS.index("error")].startswith("'")
+    assert read_leaderboard(tmp_path).loc[0, "error"] == " ".join(evil.split())
+
+
+def test_negative_numbers_are_not_text(tmp_path):
+    append_row(tmp_path, row(fit_s=-0.0))
+    assert read_leaderboard(tmp_path).loc[0, "fit_s"] == 0.0
+
+
+def test_missing_file_is_empty(tmp_path):
+    frame = read_leaderboard(tmp_path)
+    assert frame.empty and list(frame.columns) == list(COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda t: t + "only,three,fields\n", "line 3: corrupt row (3 fields"),
+        (
+            lambda t: t.replace(",0.95,", ",zero point nine,"),
+            "line 2: corrupt row \\(accuracy='zero point nine'",
+        ),
+        (lambda t: t.replace(",ok,", ",okay,"), "line 2: corrupt row \\(status 'okay'"),
+        (lambda t: "a,b,c\n" + t.split("\n", 1)[1], "line 1: the header"),
+        (lambda t: t + '"unterminated,' + "x," * 30 + "\n", "line"),
+    ],
+)
+def test_corrupt_rows_are_named(tmp_path, mutate, message):
+    append_row(tmp_path, row())
+    path = tmp_path / "leaderboard.csv"
+    path.write_text(mutate(path.read_text()))
+    with pytest.raises(LeaderboardError, match=message) as exc:
+        read_leaderboard(tmp_path)
+    assert str(path) in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_append_refuses_foreign_header(tmp_path):
+    (tmp_path / "leaderboard.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(LeaderboardError, match="not this version's"):
+        append_row(tmp_path, row())
+
+
+def test_concurrent_writers_keep_every_row(tmp_path):
+    """Four processes append 150 rows each at once: 600 whole rows."""
+    script = textwrap.dedent(f"""
+        import sys
+        from mnistbench.results import append_row
+        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
+        from test_results import row
+        w = sys.argv[1]
+        for i in range(150):
+            append_row({str(tmp_path)!r}, row(run_id=w, job_key=f"{{w}}-{{i}}",
+                       error="x" * 3000))
+    """)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, f"w{n}"]) for n in range(4)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 4
+    frame = read_leaderboard(tmp_path)
+    assert len(frame) == 600
+    assert frame["job_key"].is_unique
+    assert (frame["error"].str.len() == 3000).all()
+
+
+def test_best_rows_and_exports(tmp_path):
+    for key, pipe, acc in [("a", "svm", 0.95), ("b", "svm", 0.96), ("c", "knn", 0.93)]:
+        append_row(tmp_path, row(job_key=key, pipeline=pipe, accuracy=acc))
+    append_row(
+        tmp_path, row(job_key="d", pipeline="rf", status="timeout", accuracy=None)
+    )
+    best = results.best_rows(read_leaderboard(tmp_path))
+    assert list(best["pipeline"]) == ["svm", "knn"]
+    assert list(best["accuracy"]) == [0.96, 0.93]
+    md = results.to_markdown(best)
+    assert md.splitlines()[0].startswith("| dataset | pipeline | accuracy")
+    assert "| mnist-sample | svm | 0.9600 |" in md
+    csv_text = results.to_csv_text(best)
+    assert (
+        csv_text.splitlines()[0] == ",".join(COLUMNS)
+        and len(csv_text.splitlines()) == 3
+    )

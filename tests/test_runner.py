@@ -1,0 +1,136 @@
+"""The runner, in process: isolation, timeouts, failures, resume, bad input."""
+
+import time
+
+import numpy as np
+import pytest
+
+from mnistbench import pipelines, runner
+from mnistbench.results import LeaderboardError, read_leaderboard
+from mnistbench.runner import RunError
+
+
+@pytest.fixture
+def helper_pipelines():
+    import helpers
+
+    names = ["sleepy", "hang", "boom", "crash"]
+    for name in names:
+        pipelines.register(name, getattr(helpers, name), overwrite=True)
+    yield
+    for name in names:
+        pipelines.unregister(name)
+
+
+def run(out, names, **kw):
+    kw.setdefault("datasets", ["mnist-sample"])
+    kw.setdefault("train_size", 500)
+    return runner.run(names, out=out, **kw)
+
+
+def test_ok_rows_predictions_and_plots(tmp_path):
+    summary = run(tmp_path, ["logreg", "knn"])
+    assert summary.ok and len(summary.rows) == 2
+    board = read_leaderboard(tmp_path)
+    assert list(board["status"]) == ["ok", "ok"]
+    assert (board["n_train"] == 500).all() and (board["n_test"] == 1000).all()
+    assert (board["accuracy"] > 0.7).all() and (board["fit_s"] > 0).all()
+    assert (board["peak_mem_mb"] > 10).all() and (board["threads"] >= 1).all()
+    for rel in board["predictions"]:
+        y_pred = np.load(tmp_path / rel)
+        assert y_pred.shape == (1000,)
+    import matplotlib.image
+
+    pngs = sorted(p.name for p in (tmp_path / "plots" / "mnist-sample").glob("*.png"))
+    assert pngs == ["accuracy-vs-time.png", "knn-confusion.png", "logreg-confusion.png"]
+    image = matplotlib.image.imread(tmp_path / "plots/mnist-sample/knn-confusion.png")
+    assert image.shape[0] > 300 and image.shape[1] > 600
+
+
+def test_same_seed_same_predictions(tmp_path):
+    first = run(tmp_path, ["rf"], seeds=[3])
+    second = run(tmp_path, ["rf"], seeds=[3], force=True)
+    a = np.load(tmp_path / first.rows.loc[0, "predictions"])
+    b = np.load(tmp_path / second.rows.loc[0, "predictions"])
+    np.testing.assert_array_equal(a, b)
+    assert first.rows.loc[0, "job_key"] == second.rows.loc[0, "job_key"]
+
+
+def test_failures_are_recorded_and_the_rest_goes_on(tmp_path, helper_pipelines):
+    start = time.monotonic()
+    summary = run(tmp_path, ["hang", "boom", "crash", "knn"], timeout=5, n_jobs=2)
+    assert time.monotonic() - start < 60
+    status = dict(zip(summary.rows["pipeline"], summary.rows["status"]))
+    assert status == {
+        "hang": "timeout",
+        "boom": "error",
+        "crash": "crashed",
+        "knn": "ok",
+    }
+    errors = dict(zip(summary.rows["pipeline"], summary.rows["error"]))
+    assert "5 s timeout" in errors["hang"]
+    assert errors["boom"] == "ValueError: deliberately broken pipeline"
+    assert "SIGKILL" in errors["crash"]
+    assert not summary.ok
+    logs = list((tmp_path / "logs").glob("*.txt"))
+    assert len(logs) == 1 and "deliberately broken" in logs[0].read_text()
+    assert len(read_leaderboard(tmp_path)) == 4
+
+
+def test_refuses_duplicates_then_resume_and_force(tmp_path):
+    run(tmp_path, ["logreg"])
+    with pytest.raises(RunError, match="1 of 2 jobs already have ok rows.*--resume"):
+        run(tmp_path, ["logreg", "knn"])
+    resumed = run(tmp_path, ["logreg", "knn"], resume=True)
+    assert list(resumed.rows["pipeline"]) == ["knn"] and len(resumed.skipped) == 1
+    forced = run(tmp_path, ["logreg"], force=True)
+    assert len(forced.rows) == 1
+    assert len(read_leaderboard(tmp_path)) == 3
+
+
+def _lambda_factory_pipeline():
+    pipelines.register("inline", lambda: pipelines.get("knn"), overwrite=True)
+
+
+def test_unpicklable_factory_is_an_error_row(tmp_path):
+    _lambda_factory_pipeline()
+    try:
+        summary = run(tmp_path, ["inline"])
+    finally:
+        pipelines.unregister("inline")
+    assert summary.rows.loc[0, "status"] == "error"
+    assert "module-level function" in summary.rows.loc[0, "error"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_jobs": 0}, "--n-jobs must be a positive"),
+        ({"train_size": 5}, "--train-size must be at least 10"),
+        ({"train_size": 4001}, "--train-size 4001 is more than mnist-sample's 4,000"),
+        ({"timeout": 0}, "--timeout must be a positive"),
+        ({"resume": True, "force": True}, "contradict"),
+    ],
+)
+def test_bad_arguments(tmp_path, kwargs, message):
+    with pytest.raises(RunError, match=message):
+        run(tmp_path, ["knn"], **kwargs)
+    assert not (tmp_path / "leaderboard.csv").exists()
+
+
+def test_unknown_pipeline(tmp_path):
+    with pytest.raises(pipelines.UnknownPipelineError, match="unknown pipeline 'cnn'"):
+        run(tmp_path, ["knn", "cnn"])
+
+
+def test_unwritable_out(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RunError, match="cannot write to --out"):
+        run(blocker / "out", ["knn"])
+
+
+def test_corrupt_leaderboard_stops_before_running(tmp_path):
+    (tmp_path / "leaderboard.csv").write_text("garbage\n")
+    with pytest.raises(LeaderboardError, match="line 1"):
+        run(tmp_path, ["knn"])
