@@ -188,15 +188,25 @@ def test_timeout_kills_a_hanging_job(tmp_path, plugin_env):
     }
 
 
-def _job_processes():
+def _children(pid):
+    """PIDs of the live processes whose parent is ``pid`` (Linux /proc)."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if b"mnistbench._jobproc" in cmdline.read_bytes():
-                found.append(cmdline.parent.name)
-        except OSError:
-            pass
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
     return found
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _data_rows(path):
@@ -230,15 +240,18 @@ def test_kill_9_then_resume(tmp_path, plugin_env):
     deadline = time.monotonic() + 90
     while _data_rows(csv_path) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
+    while not (jobs := _children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert jobs, "no job was running when the runner was to be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = read_leaderboard(tmp_path)  # parses: no torn row
     assert 2 <= len(partial) < 6
     # the orphaned job process notices its runner is gone and exits
     deadline = time.monotonic() + 10
-    while _job_processes() and time.monotonic() < deadline:
+    while any(map(_alive, jobs)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _job_processes() == []
+    assert not any(map(_alive, jobs))
 
     done = subprocess.run(
         mnistbench(*args, "--resume"),
@@ -270,8 +283,9 @@ def test_two_concurrent_runs_keep_every_row(tmp_path, plugin_env):
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert a.wait(timeout=180) == 0, a.stderr.read()
-    assert b.wait(timeout=180) == 0, b.stderr.read()
+    for proc in (a, b):
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
     board = read_leaderboard(tmp_path)
     assert len(board) == 6 and (board["status"] == "ok").all()
     assert board["run_id"].nunique() == 2
