@@ -236,6 +236,12 @@ def _parse_params(items: tuple[str, ...]) -> dict:
     return params
 
 
+def _by_accuracy(row) -> float:
+    """Sort key: best accuracy first, failed jobs (None or NaN) last."""
+    acc = row["accuracy"]
+    return -acc if isinstance(acc, float) and acc == acc else 1.0
+
+
 def _fmt(value, spec: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "-"
@@ -420,12 +426,13 @@ def run(
     if summary.skipped:
         console.print(f"skipped {len(summary.skipped)} job(s) already recorded as ok")
     rows = summary.rows.to_dict("records")
-    rows.sort(key=lambda r: -(r["accuracy"] if r["accuracy"] is not None else -1))
+    rows.sort(key=_by_accuracy)
     if rows:
         console.print(_results_table(rows, f"run {summary.run_id}"))
     console.print(f"leaderboard: {summary.out_dir / 'leaderboard.csv'}")
     if summary.plots:
-        console.print(f"plots: {summary.plots[0].parent}/ ({len(summary.plots)} files)")
+        n_plots = len(summary.plots)
+        console.print(f"plots: {summary.out_dir / 'plots'}/ ({n_plots} files)")
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         counts = ", ".join(

@@ -131,7 +131,10 @@ def run_isolated(
             f"({type(exc).__name__}: {exc}); register a module-level function, "
             "not a lambda or closure",
         }
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The job process must import this very mnistbench, wherever it came from.
+    here = str(Path(__file__).resolve().parents[1])
+    pythonpath = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     with tempfile.TemporaryDirectory(prefix="mnistbench-job-") as tmp:
