@@ -95,9 +95,27 @@ def run_job(job, factory, threads: int, data_home) -> dict:
     }
 
 
-def main(payload_path: str, result_path: str) -> None:
+def peak_memory_mb() -> float:
+    """This process's own peak resident memory, in MB.
+
+    On Linux ``VmHWM`` belongs to the address space made by ``exec``; the
+    rusage maximum does not do here, since it starts from the parent's peak
+    (the kernel carries it across fork and exec).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes vs KB
+
+
+def main(payload_path: str, result_path: str) -> None:
     with open(payload_path, "rb") as f:
         payload = pickle.load(f)
     _exit_with_runner(payload["runner_pid"])
@@ -113,7 +131,7 @@ def main(payload_path: str, result_path: str) -> None:
             "error": f"{type(exc).__name__}: {message}".rstrip(": "),
             "traceback": traceback.format_exc(),
         }
-    result["peak_mem_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mem_mb"] = peak_memory_mb()
     tmp = result_path + ".tmp"
     with open(tmp, "wb") as f:
         pickle.dump(result, f)

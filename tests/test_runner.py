@@ -47,6 +47,17 @@ def test_ok_rows_predictions_and_plots(tmp_path):
     assert image.shape[0] > 300 and image.shape[1] > 600
 
 
+def test_peak_memory_is_the_jobs_own(tmp_path):
+    """A small job started by a big runner reports its own peak, not the
+    runner's (Linux carries the parent's rusage peak across fork and exec)."""
+    ballast = np.ones(800 * 2**20, dtype=np.uint8)  # 800 MB resident here
+    try:
+        summary = run(tmp_path, ["knn"], train_size=100)
+    finally:
+        del ballast
+    assert 20 < summary.rows.loc[0, "peak_mem_mb"] < 600
+
+
 def test_same_seed_same_predictions(tmp_path):
     first = run(tmp_path, ["rf"], seeds=[3])
     second = run(tmp_path, ["rf"], seeds=[3], force=True)
