@@ -259,15 +259,7 @@ def to_markdown(frame: pd.DataFrame, columns=MARKDOWN_COLUMNS) -> str:
             return f"{value:,}"
         return str(value).replace("|", "\\|")
 
-    numeric = {
-        "accuracy",
-        "f1_macro",
-        "fit_s",
-        "predict_s",
-        "peak_mem_mb",
-        "n_train",
-        "seed",
-    }
+    numeric = {c for c in columns if SCHEMA[c] in (int, float)}
     lines = [
         "| " + " | ".join(columns) + " |",
         "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|",

@@ -27,19 +27,8 @@ def runner(monkeypatch):
 
 def test_run_all_on_mnist_sample(runner, tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(
-        cli,
-        [
-            "run",
-            "--all",
-            "--dataset",
-            "mnist-sample",
-            "--train-size",
-            "1000",
-            "--out",
-            str(out),
-        ],
-    )
+    args = ["run", "--all", "-d", "mnist-sample", "--train-size", "1000", "--out", out]
+    result = runner.invoke(cli, [str(a) for a in args])
     assert result.exit_code == 0, result.output
     board = read_leaderboard(out)
     assert sorted(board["pipeline"]) == ["knn", "logreg", "pca_mlp", "rf", "svm"]
@@ -59,19 +48,7 @@ def test_run_all_on_mnist_sample(runner, tmp_path):
     table = runner.invoke(cli, ["leaderboard", "--out", str(out), "-d", "mnist-sample"])
     assert table.exit_code == 0 and "svm" in table.stdout
 
-    again = runner.invoke(
-        cli,
-        [
-            "run",
-            "--all",
-            "--dataset",
-            "mnist-sample",
-            "--train-size",
-            "1000",
-            "--out",
-            str(out),
-        ],
-    )
+    again = runner.invoke(cli, [str(a) for a in args])
     one_line_error(again, "5 of 5 jobs already have ok rows", "--resume", "--force")
 
 
