@@ -541,9 +541,5 @@ def info(as_json: bool) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    try:
-        cli.main(prog_name="mnistbench")
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    """Console-script entry point (click turns Ctrl-C into "Aborted!", exit 1)."""
+    cli.main(prog_name="mnistbench")
