@@ -82,6 +82,17 @@ data_home_option = click.option(
 )
 
 
+def _out_option(help_text: str):
+    """``--out``, the results folder, shared by the commands that use one."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False),
+        default="results",
+        show_default=True,
+        help=help_text,
+    )
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mnistbench")
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
@@ -337,13 +348,7 @@ def _results_table(rows, title: str) -> Table:
     show_default=True,
     help="Seconds before a job is killed and recorded as timeout.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="results",
-    show_default=True,
-    help="Folder of leaderboard.csv, predictions/, plots/.",
-)
+@_out_option("Folder of leaderboard.csv, predictions/, plots/.")
 @click.option("--resume", is_flag=True, help="Skip jobs that already have an ok row.")
 @click.option("--force", is_flag=True, help="Run finished jobs again (adds new rows).")
 @data_home_option
@@ -447,13 +452,7 @@ def run(
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="results",
-    show_default=True,
-    help="Folder holding leaderboard.csv.",
-)
+@_out_option("Folder holding leaderboard.csv.")
 @click.option("--dataset", "-d", default=None, help="Only this dataset.")
 @click.option(
     "--format",
