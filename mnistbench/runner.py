@@ -322,8 +322,8 @@ def run(
         raise RunError(
             f"--train-size must be at least {MIN_TRAIN_SIZE}, got {train_size}"
         )
-    for name in pipeline_names:
-        if params:
+    if params:
+        for name in pipeline_names:
             pipelines.get(name, **params)  # a bad parameter fails now, not per job
 
     loaded = {}

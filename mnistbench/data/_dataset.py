@@ -62,14 +62,9 @@ class Dataset:
     def _split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split not in _SPLITS:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        return (
-            (self.X_train, self.y_train)
-            if split == "train"
-            else (
-                self.X_test,
-                self.y_test,
-            )
-        )
+        if split == "train":
+            return self.X_train, self.y_train
+        return self.X_test, self.y_test
 
     def images(self, split: str = "train") -> np.ndarray:
         """The ``split``'s images as a (n, 28, 28) float32 view (no copy)."""
