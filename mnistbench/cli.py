@@ -331,9 +331,9 @@ def _results_table(rows, title: str) -> Table:
 @click.option(
     "--n-jobs",
     type=int,
-    default=1,
-    show_default=True,
-    help="Jobs run at once (-1: one per core); the cores are shared out.",
+    default=None,
+    help="Jobs run at once; the cores are shared out among them "
+    "[default: one per core, at most one per job].",
 )
 @click.option(
     "--train-size",
@@ -484,6 +484,195 @@ def leaderboard(out, dataset, fmt) -> None:
         click.echo(results.to_markdown(best))
     else:
         _console().print(_results_table(best.to_dict("records"), f"best of {path}"))
+
+
+@cli.group()
+def bench() -> None:
+    """Measure mnistbench itself: against hand-written scikit-learn, and scaling."""
+
+
+def _bench_progress(side: str, name: str, row: dict) -> None:
+    status = row["status"]
+    if status == "ok":
+        detail = (
+            f"accuracy {row['accuracy']:.4f}, "
+            f"fit {row['fit_s']:.1f} s + predict {row['predict_s']:.1f} s"
+        )
+    else:
+        detail = f"{status}: {row['error']}"
+    _console(stderr=True).print(f"{side:>10} {name}: {detail}")
+
+
+def _ratio(value: float) -> str:
+    return "-" if value != value else f"{value:.1f}x"
+
+
+@bench.command(name="peer")
+@click.option(
+    "--dataset", "-d", default="fashion-mnist", show_default=True, help="Dataset."
+)
+@click.option(
+    "--train-size", type=int, default=None, help="Fit on this many training images."
+)
+@click.option(
+    "--n-jobs",
+    type=int,
+    default=None,
+    help="mnistbench's jobs at once [default: as `mnistbench run`].",
+)
+@click.option("--timeout", type=float, default=3600, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="results/bench",
+    show_default=True,
+    help="Folder of peer-DATASET.csv and the runs' results.",
+)
+@data_home_option
+def bench_peer(dataset, train_size, n_jobs, timeout, out, data_home) -> None:
+    """Time hand-written scikit-learn (the peer), then `mnistbench run`, and compare.
+
+    The peer is plain scikit-learn defaults on pixels / 255, run one
+    estimator at a time with every core. Its suite time is the sum of its fit
+    and predict times; mnistbench's is the wall clock of the whole run (data
+    loading, job processes, fit, predict, leaderboard, plots).
+    """
+    from mnistbench import bench as bench_lib
+
+    result = bench_lib.compare_with_peer(
+        dataset,
+        train_size=train_size,
+        n_jobs=n_jobs,
+        timeout=timeout,
+        out=out,
+        data_home=data_home,
+        on_result=_bench_progress,
+    )
+    table = Table(title=f"mnistbench vs hand-written scikit-learn ({dataset})")
+    table.caption = "s: fit + predict seconds (suite: see below); threads: peer/ours"
+    for col in (
+        "pipeline",
+        "peer s",
+        "ours s",
+        "ratio",
+        "peer acc",
+        "our acc",
+        "diff",
+        "threads",
+    ):
+        table.add_column(col, justify="left" if col == "pipeline" else "right")
+    for row in result.table.to_dict("records"):
+        if row["pipeline"] == "suite":
+            table.add_section()
+        table.add_row(
+            row["pipeline"],
+            f"{row['peer_s']:.1f}",
+            f"{row['mnistbench_s']:.1f}",
+            _ratio(row["speedup"]),
+            _fmt(row["peer_accuracy"], ".4f"),
+            _fmt(row["accuracy"], ".4f"),
+            _fmt(row["accuracy_diff"], "+.4f"),
+            f"{row['peer_threads']}/{row['threads']}",
+        )
+    console = _console()
+    console.print(table)
+    suite = result.suite
+    per = result.table[result.table["pipeline"] != "suite"]
+    slower = ", ".join(per.loc[~per["faster"], "pipeline"]) or "none"
+    worse = ", ".join(per.loc[~per["as_accurate"], "pipeline"]) or "none"
+    console.print(
+        f"suite: {suite['peer_s']:.1f} s (peer, fit + predict) / "
+        f"{suite['mnistbench_s']:.1f} s (mnistbench, whole run) = "
+        f"[bold]{suite['speedup']:.1f}x[/]\n"
+        f"slower than their peer: {slower}; less accurate than their peer: {worse}\n"
+        f"memory bound of the run: {suite['peak_mem_mb']:.0f} MB "
+        "(this process + the largest jobs running at once)\n"
+        f"threads: peer/mnistbench per job; {suite['n_cores']} cores, {suite['cpu']}\n"
+        f"wrote {result.csv}"
+    )
+
+
+@bench.command(name="scaling")
+@click.option(
+    "--dataset", "-d", default="fashion-mnist", show_default=True, help="Dataset."
+)
+@click.option(
+    "--sizes",
+    default=",".join(str(s) for s in (1000, 2000, 5000, 10000, 20000, 60000)),
+    show_default=True,
+    help="Training sizes, comma-separated.",
+)
+@click.argument("names", nargs=-1, metavar="[PIPELINE]...")
+@click.option("--n-jobs", type=int, default=None, help="Jobs at once.")
+@click.option("--timeout", type=float, default=3600, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="results/bench",
+    show_default=True,
+    help="Folder of scaling-DATASET.csv/.png and the runs' results.",
+)
+@data_home_option
+def bench_scaling(dataset, sizes, names, n_jobs, timeout, out, data_home) -> None:
+    """Fit/predict time and accuracy against n_train, with log-log slopes.
+
+    Runs the pipelines (default: all) at each training size.
+    """
+    from mnistbench import bench as bench_lib
+
+    try:
+        size_list = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise CLIError(
+            f"--sizes {sizes!r}: expected whole numbers separated by commas, "
+            "e.g. 1000,5000,60000"
+        ) from None
+    result = bench_lib.scaling(
+        dataset,
+        sizes=size_list,
+        pipeline_names=list(names) or None,
+        n_jobs=n_jobs,
+        timeout=timeout,
+        out=out,
+        data_home=data_home,
+        on_result=lambda job, row: _bench_progress(
+            f"n={job.n_train:,}", job.pipeline, row
+        ),
+    )
+    points = result.points
+    table = Table(title=f"scaling on {dataset}: seconds and accuracy by n_train")
+    table.add_column("pipeline")
+    ns = sorted(points["n_train"].unique())
+    for n in ns:
+        table.add_column(f"{n:,}", justify="right")
+    table.add_column("fit slope", justify="right")
+    table.add_column("predict slope", justify="right")
+    slopes = result.slopes.set_index("pipeline")
+    for name, group in points.groupby("pipeline", sort=False):
+        by_n = group.set_index("n_train")
+        cells = []
+        for n in ns:
+            if n in by_n.index and by_n.loc[n, "status"] == "ok":
+                r = by_n.loc[n]
+                cells.append(f"{r['fit_s'] + r['predict_s']:.1f} s {r['accuracy']:.3f}")
+            else:
+                cells.append("-")
+        table.add_row(
+            name,
+            *cells,
+            _fmt(slopes.loc[name, "fit_slope"], ".2f"),
+            _fmt(slopes.loc[name, "predict_slope"], ".2f"),
+        )
+    console = _console()
+    console.print(table)
+    console.print(
+        "cells: fit + predict seconds, test accuracy; slope: d log t / d log n"
+    )
+    for path in result.files:
+        console.print(f"wrote {path}")
+    if (points["status"] != "ok").any():
+        console.print(f"[red]{int((points['status'] != 'ok').sum())} job(s) failed[/]")
+        sys.exit(1)
 
 
 @cli.command(name="pipelines")

@@ -32,6 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from mnistbench.exceptions import MnistbenchError
+from mnistbench.preprocessing import GrayLevels
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -186,89 +187,100 @@ def get(name: str, **params) -> Pipeline:
 
 
 # --- the built-in pipelines -------------------------------------------------
-# Inputs are pixels / 255 in [0, 1]. Defaults follow the best configurations of
-# the Fashion-MNIST paper's scikit-learn benchmark (Xiao et al. 2017, whose
-# table lists each classifier's best parameters) unless a docstring says why not.
+# Inputs are pixels / 255 in [0, 1]. Each default was chosen on a validation
+# split of Fashion-MNIST's training set (benchmarks/tune_defaults.py, results in
+# results/tuning/), never on a test set, to be at least as accurate as plain
+# scikit-learn defaults and much faster on two cores. Each docstring says what
+# changed from the classic configuration, why, and the published anchor.
 
 
 def logreg() -> Pipeline:
-    """Multinomial logistic regression on the raw pixels.
+    """Multinomial logistic regression on the 200 whitened principal components.
 
-    A linear baseline: one weight per pixel and class, L2-regularised with
-    C=1.0, fitted by L-BFGS on pixels in [0, 1] (no standardisation: rarely-lit
-    border pixels would otherwise get huge scaled values). Comparable results:
-    LeCun's table lists a linear classifier (1-layer NN) at 12.0% MNIST error
-    (8.4% with deskewing). The Fashion-MNIST paper's best LogisticRegression
-    (C=1) is at about 0.84 accuracy.
+    Still a linear classifier of the pixels (PCA is a linear map), but the
+    whitened components make the problem well conditioned: L-BFGS converges
+    in about 100 iterations instead of hitting 1,000 on raw pixels, and
+    dropping the last 584 components (5% of the variance, mostly noise) is a
+    regulariser. Classic configuration: L2-regularised, C=1, on the raw pixels;
+    on Fashion-MNIST's validation split this one is 0.856 vs 0.853 and fits 18x
+    faster. Anchors: LeCun's table lists a linear classifier (1-layer NN) at
+    12.0% MNIST error (8.4% with deskewing); the Fashion-MNIST paper's best
+    LogisticRegression (C=1) is at about 0.84 accuracy.
     """
-    return make(clf=LogisticRegression(C=1.0, max_iter=500, tol=1e-3))
+    return make(
+        reduce=PCA(n_components=200, whiten=True),
+        clf=LogisticRegression(C=1.0, max_iter=500),
+    )
 
 
 def svm() -> Pipeline:
-    """Support vector machine with an RBF kernel on the raw pixels.
+    """RBF-kernel support vector machine on the first 60 principal components.
 
-    C=10 and gamma="scale" (1 / (n_features * X.var())) are the Fashion-MNIST
-    paper's best SVC configuration, 0.897 accuracy there; on MNIST an RBF SVM
-    is at 1.4% error in LeCun's table. One-vs-one multiclass as in libsvm; a
-    1 GB kernel cache, since the default 200 MB thrashes on 60,000 samples.
+    Classic configuration: SVC on the 784 pixels, C=10, gamma="scale" (the
+    Fashion-MNIST paper's best SVC, 0.897 there; LeCun's table lists an RBF
+    SVM at 1.4% MNIST error). The 60 components keep about 88% of the pixel
+    variance, so RBF distances barely change (gamma="scale" adapts to the
+    variance kept), while each kernel evaluation is 13x cheaper: fit + predict
+    went from 286 s to about 25 s on Fashion-MNIST, with C=20 (chosen on a
+    validation split, 0.901 there) making up for the lost detail. libsvm is
+    single-threaded; a 1 GB kernel cache avoids recomputation.
     """
-    return make(clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000))
+    return make(
+        reduce=PCA(n_components=60),
+        clf=SVC(C=20.0, kernel="rbf", gamma="scale", cache_size=1000),
+    )
 
 
 def rf() -> Pipeline:
-    """Random forest of 100 fully grown trees on the raw pixels.
+    """Random forest of 100 trees on pixels quantised to 16 gray levels.
 
-    Trees need no scaling. 100 trees with the entropy criterion follows the
-    Fashion-MNIST paper's best RandomForestClassifier (n_estimators=100,
-    criterion="entropy", max_depth=100; about 0.87 accuracy); unlimited depth is
-    the same thing here since trees stop at pure leaves well before depth 100.
-    LeCun's table has no forest.
+    A tree sorts every candidate pixel at every node to find its split, and
+    sorting is much faster when values repeat: with 16 gray levels instead of
+    256 the forest fits about 1.9x faster at the same accuracy (0.881 vs
+    0.880 on Fashion-MNIST's validation split). Otherwise scikit-learn's
+    defaults: Gini, sqrt(784)=28 pixels tried per split, fully grown trees.
+    The Fashion-MNIST paper's best RandomForestClassifier (100 trees, entropy)
+    is at about 0.87 accuracy; LeCun's table has no forest.
     """
-    return make(clf=RandomForestClassifier(n_estimators=100, criterion="entropy"))
+    return make(
+        scale=GrayLevels(levels=16),
+        clf=RandomForestClassifier(n_estimators=100),
+    )
 
 
 def knn() -> Pipeline:
-    """k-nearest neighbours (k=5, distance-weighted votes, Euclidean).
+    """k-nearest neighbours (k=5, distance-weighted) on 50 principal components.
 
-    The Fashion-MNIST paper's best KNeighborsClassifier (k=5, distance weights)
-    is at about 0.86; LeCun's table lists K-NN with Euclidean (L2) distance
-    at 5.0% MNIST error (LeCun et al.) and 3.09% (K. Wilder). Brute-force
-    search: with 784 dimensions trees do not prune, and the search becomes
-    matrix products that BLAS does fast.
+    Classic configuration: k=5 on the 784 pixels, brute force. Distances on
+    the first 50 components (86% of Fashion-MNIST's pixel variance) are 16x
+    cheaper to compute and drop pixel noise: 0.859 vs 0.851 on the validation
+    split, 7x faster. The Fashion-MNIST paper's best KNeighborsClassifier
+    (k=5, distance weights) is at about 0.86; LeCun's table lists K-NN with
+    Euclidean (L2) distance at 5.0% MNIST error (LeCun et al.) and 3.09%
+    (K. Wilder), and PCA + quadratic classifiers at 3.3%.
     """
     return make(
-        clf=KNeighborsClassifier(n_neighbors=5, weights="distance", algorithm="brute")
+        reduce=PCA(n_components=50),
+        clf=KNeighborsClassifier(n_neighbors=5, weights="distance", algorithm="brute"),
     )
 
 
 def pca_mlp() -> Pipeline:
-    """PCA to 50 components, standardised, then a one-hidden-layer MLP.
+    """PCA to 100 components, standardised, then a one-hidden-layer MLP.
 
-    50 principal components keep 83% of the pixel variance of MNIST digits and
-    86% of Fashion-MNIST's (measured on their training sets) and make the
-    network small; standardising them gives the MLP equally scaled inputs.
-    One hidden layer of 256 ReLU units, Adam, early stopping on 10% of the
-    training set. Comparable results: LeCun's table lists 2-layer networks with
-    300 hidden units at 4.7% error (raw pixels) and a 40-component PCA with a
-    quadratic classifier at 3.3%; the Fashion-MNIST paper's MLPClassifier
-    (100 ReLU units) is at about 0.87.
+    100 principal components keep about 91% of Fashion-MNIST's pixel variance
+    and make the network small; standardising them gives the MLP equally
+    scaled inputs. One hidden layer of 256 ReLU units, Adam, early stopping on
+    10% of the training set. A plain PCA(50) + MLP(100) run for its full 200
+    epochs is at 0.874 on the validation split; this one 0.889, in a fifth of
+    the time. Anchors: LeCun's table lists 2-layer networks with 300 hidden
+    units at 4.7% error (raw pixels) and a 40-component PCA with a quadratic
+    classifier at 3.3%; the Fashion-MNIST paper's MLPClassifier (100 ReLU
+    units) is at about 0.87.
     """
-    return Pipeline(
-        [
-            ("scale", "passthrough"),
-            (
-                "reduce",
-                Pipeline([("pca", PCA(n_components=50)), ("std", StandardScaler())]),
-            ),
-            (
-                "clf",
-                MLPClassifier(
-                    hidden_layer_sizes=(256,),
-                    early_stopping=True,
-                    max_iter=200,
-                ),
-            ),
-        ]
+    return make(
+        reduce=Pipeline([("pca", PCA(n_components=100)), ("std", StandardScaler())]),
+        clf=MLPClassifier(hidden_layer_sizes=(256,), early_stopping=True, max_iter=200),
     )
 
 

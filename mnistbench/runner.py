@@ -33,7 +33,15 @@ from mnistbench import __version__, data, pipelines, results
 from mnistbench._io import atomic_write
 from mnistbench.exceptions import MnistbenchError
 
-__all__ = ["Job", "RunError", "RunSummary", "expand_jobs", "run", "run_isolated"]
+__all__ = [
+    "Job",
+    "RunError",
+    "RunSummary",
+    "config_fingerprint",
+    "expand_jobs",
+    "run",
+    "run_isolated",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +64,7 @@ class Job:
     seed: int = 0
     n_train: int = 0
     engine: str = "sklearn"
+    config: str = ""
 
     @property
     def params_json(self) -> str:
@@ -71,12 +80,35 @@ class Job:
             self.seed,
             self.n_train,
             self.engine,
+            self.config,
         ]
         return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
 
     def __str__(self) -> str:
         extra = f" {self.params_json}" if self.params else ""
         return f"{self.dataset}/{self.pipeline}{extra} seed {self.seed}"
+
+
+def config_fingerprint(pipe) -> str:
+    """A short hash of what defines an unfitted pipeline: every step's class
+    and every parameter. Part of a job's key, so that changing a pipeline's
+    definition (a new default, say) makes a new experiment, not a duplicate."""
+
+    def plain(value) -> str:
+        if isinstance(value, type) or (
+            callable(value) and not hasattr(value, "get_params")
+        ):
+            kind = value  # a class or a function: its import path
+        elif hasattr(value, "get_params"):
+            kind = type(value)  # an estimator: its class (its params are listed)
+        else:
+            text = repr(value)
+            return type(value).__qualname__ if " at 0x" in text else text
+        name = getattr(kind, "__qualname__", type(kind).__qualname__)
+        return f"{getattr(kind, '__module__', '')}.{name}"
+
+    items = sorted((k, plain(v)) for k, v in pipe.get_params(deep=True).items())
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
 
 
 # --- supervision -------------------------------------------------------------
@@ -219,12 +251,17 @@ def expand_jobs(
     params: Mapping | None = None,
     n_train: Mapping[str, int] | None = None,
     engine: str = "sklearn",
+    configs: Mapping[str, str] | None = None,
 ) -> list[Job]:
-    """Every (dataset, pipeline, seed) combination, in that nesting order."""
+    """Every (dataset, pipeline, seed) combination, in that nesting order.
+
+    ``configs`` maps pipeline names to their ``config_fingerprint``.
+    """
     params = dict(params or {})
     n_train = dict(n_train or {})
+    configs = dict(configs or {})
     return [
-        Job(d, p, params, int(s), n_train.get(d, 0), engine)
+        Job(d, p, params, int(s), n_train.get(d, 0), engine, configs.get(p, ""))
         for d in datasets
         for p in pipeline_names
         for s in seeds
@@ -258,7 +295,7 @@ def run(
     datasets: Sequence[str] = ("mnist",),
     seeds: Sequence[int] = (0,),
     params: Mapping | None = None,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     train_size: int | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     out: str | os.PathLike = "results",
@@ -281,8 +318,10 @@ def run(
         Every pipeline runs on every dataset with every seed.
     params : mapping, optional
         ``step__param`` values set on every pipeline.
-    n_jobs : int
-        Jobs run at once (-1: one per core); each gets cores // n_jobs threads.
+    n_jobs : int, optional
+        Jobs run at once; each gets ``cores // n_jobs`` threads. The default
+        (None, or -1) is one job per core, but never more jobs at once than
+        there are jobs, so a single job gets every core.
     train_size : int, optional
         Fit on a stratified, seeded subsample of this many training images.
     timeout : float, optional
@@ -308,7 +347,7 @@ def run(
     for name in pipeline_names:
         pipelines.info(name)
     cores = joblib.cpu_count()
-    if n_jobs == -1:
+    if n_jobs is None or n_jobs == -1:
         n_jobs = cores
     if not isinstance(n_jobs, int) or n_jobs < 1:
         raise RunError(
@@ -322,9 +361,11 @@ def run(
         raise RunError(
             f"--train-size must be at least {MIN_TRAIN_SIZE}, got {train_size}"
         )
-    if params:
-        for name in pipeline_names:
-            pipelines.get(name, **params)  # a bad parameter fails now, not per job
+    # Built once here: a bad --param fails now, not in every job.
+    configs = {
+        name: config_fingerprint(pipelines.get(name, **(params or {})))
+        for name in pipeline_names
+    }
 
     loaded = {}
     for name in dict.fromkeys(datasets):
@@ -342,7 +383,12 @@ def run(
         for d, ds in loaded.items()
     }
     jobs = expand_jobs(
-        list(loaded), pipeline_names, list(dict.fromkeys(seeds)), params, n_train
+        list(loaded),
+        pipeline_names,
+        list(dict.fromkeys(seeds)),
+        params,
+        n_train,
+        configs=configs,
     )
     out = Path(out)
     _check_out_dir(out)
@@ -363,6 +409,7 @@ def run(
         datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     )
     env = environment()
+    n_jobs = max(1, min(n_jobs, len(todo)))
     threads = max(1, cores // n_jobs)
     base_row = {
         "run_id": run_id,

@@ -145,3 +145,54 @@ def test_corrupt_leaderboard_stops_before_running(tmp_path):
     (tmp_path / "leaderboard.csv").write_text("garbage\n")
     with pytest.raises(LeaderboardError, match="line 1"):
         run(tmp_path, ["knn"])
+
+
+def test_config_fingerprint_follows_the_definition_not_the_process():
+    import subprocess
+    import sys
+
+    from sklearn.preprocessing import FunctionTransformer
+
+    from mnistbench.runner import config_fingerprint
+
+    base = config_fingerprint(pipelines.get("svm"))
+    assert base == config_fingerprint(pipelines.get("svm"))
+    assert base != config_fingerprint(pipelines.get("svm", clf__C=1.0))
+    assert base != config_fingerprint(pipelines.get("logreg"))
+    # functions and objects whose repr holds a memory address hash stably
+    code = (
+        "import numpy as np\n"
+        "from sklearn.preprocessing import FunctionTransformer\n"
+        "from mnistbench import pipelines\n"
+        "from mnistbench.runner import config_fingerprint\n"
+        "p = pipelines.get('svm', scale=FunctionTransformer(np.sqrt))\n"
+        "print(config_fingerprint(pipelines.get('svm')), config_fingerprint(p))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    here = config_fingerprint(pipelines.get("svm", scale=FunctionTransformer(np.sqrt)))
+    assert out == [base, here]
+
+
+def test_a_changed_definition_is_a_new_job_not_a_duplicate(tmp_path):
+    run(tmp_path, ["knn"], train_size=200)
+    # same name and parameters, but the pipeline's definition has changed
+    pipelines.register(
+        "knn",
+        _knn_k3,
+        overwrite=True,
+        source="mnistbench",
+    )
+    try:
+        summary = run(tmp_path, ["knn"], train_size=200)
+    finally:
+        pipelines.register("knn", pipelines_knn, overwrite=True, source="mnistbench")
+    assert summary.ok and len(read_leaderboard(tmp_path)) == 2
+
+
+pipelines_knn = pipelines.info("knn").factory
+
+
+def _knn_k3():
+    return pipelines_knn().set_params(clf__n_neighbors=3)

@@ -1,0 +1,455 @@
+"""Benchmarks of mnistbench itself, measured side by side in one run.
+
+``compare_with_peer``
+    The *peer* -- the scikit-learn a user writes by hand (pixels / 255, then
+    each estimator with its defaults) -- against mnistbench's registered
+    pipelines, on the same data, one after the other in the same run. Both go
+    through the runner's isolated job processes, so both pay the same process
+    start-up and data loading; mnistbench's side is a real ``runner.run`` call
+    (what ``mnistbench run`` does), timed from start to end.
+``scaling``
+    Fit and predict time and accuracy of each pipeline against the number of
+    training images, with the log-log slope of each: how cost grows with data.
+
+Both return tables (``pandas.DataFrame``) and figures; they log, never print.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.decomposition import PCA
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.svm import SVC
+
+from mnistbench import __version__, data, runner
+from mnistbench._io import atomic_write
+from mnistbench.exceptions import MnistbenchError
+
+__all__ = [
+    "PEERS",
+    "SCALING_SIZES",
+    "PeerComparison",
+    "Scaling",
+    "compare_with_peer",
+    "loglog_slope",
+    "scaling",
+    "scaling_figure",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class BenchError(MnistbenchError, ValueError):
+    """A benchmark that cannot start: bad arguments."""
+
+
+# --- the peer: plain scikit-learn defaults, as a user writes them --------------
+# Module-level functions, so the runner can send them to a job process.
+
+
+def peer_logreg() -> Pipeline:
+    """``LogisticRegression(max_iter=1000)`` on the pixels."""
+    return make_pipeline(LogisticRegression(max_iter=1000))
+
+
+def peer_svm() -> Pipeline:
+    """``SVC()`` (RBF, C=1) on the pixels."""
+    return make_pipeline(SVC())
+
+
+def peer_rf() -> Pipeline:
+    """``RandomForestClassifier(n_estimators=100, n_jobs=-1, random_state=0)``."""
+    return make_pipeline(
+        RandomForestClassifier(n_estimators=100, n_jobs=-1, random_state=0)
+    )
+
+
+def peer_knn() -> Pipeline:
+    """``KNeighborsClassifier(n_neighbors=5, n_jobs=-1)`` on the pixels."""
+    return make_pipeline(KNeighborsClassifier(n_neighbors=5, n_jobs=-1))
+
+
+def peer_pca_mlp() -> Pipeline:
+    """``PCA(n_components=50)``, then ``MLPClassifier((100,), random_state=0)``."""
+    return make_pipeline(
+        PCA(n_components=50),
+        MLPClassifier(hidden_layer_sizes=(100,), random_state=0),
+    )
+
+
+PEERS: dict[str, Callable[[], Pipeline]] = {
+    "logreg": peer_logreg,
+    "svm": peer_svm,
+    "rf": peer_rf,
+    "knn": peer_knn,
+    "pca_mlp": peer_pca_mlp,
+}
+
+
+def _cores() -> int:
+    import joblib
+
+    return joblib.cpu_count()
+
+
+def _peak_mb() -> float:
+    from mnistbench._jobproc import peak_memory_mb
+
+    return peak_memory_mb()
+
+
+@dataclass
+class PeerComparison:
+    """What ``compare_with_peer`` measured.
+
+    ``table`` has one row per pipeline and a last ``suite`` row; ``peer`` holds
+    the peer's job results and ``ours`` the runner's summary.
+    """
+
+    dataset: str
+    table: pd.DataFrame
+    peer: pd.DataFrame
+    ours: runner.RunSummary
+    csv: Path | None
+
+    @property
+    def suite(self) -> pd.Series:
+        return self.table.set_index("pipeline").loc["suite"]
+
+
+def compare_with_peer(
+    dataset: str = "fashion-mnist",
+    *,
+    pipeline_names: Sequence[str] | None = None,
+    out: str | os.PathLike = "results/bench",
+    n_jobs: int | None = None,
+    train_size: int | None = None,
+    timeout: float | None = runner.DEFAULT_TIMEOUT,
+    data_home=None,
+    download: bool = True,
+    on_result: Callable[[str, str, dict], None] | None = None,
+) -> PeerComparison:
+    """Time the peer, then mnistbench, on ``dataset``; compare per pipeline.
+
+    The peer's jobs run one at a time, each with every core (its estimators
+    ask for ``n_jobs=-1`` and BLAS uses all cores), and its suite time is the
+    sum of its fit + predict seconds: no data loading or process start-up is
+    charged to it. mnistbench's suite time is the wall clock of a whole
+    ``runner.run`` call: data loading, job processes, fit, predict, writing
+    the leaderboard and the plots.
+
+    Writes ``OUT/peer-DATASET.csv`` and the run's own results in
+    ``OUT/runs/``. ``on_result(side, pipeline, row)`` is called as each job
+    finishes, ``side`` being ``"peer"`` or ``"mnistbench"``.
+    """
+    names = list(pipeline_names or PEERS)
+    unknown = [n for n in names if n not in PEERS]
+    if unknown:
+        raise BenchError(
+            f"no peer for pipeline(s) {', '.join(unknown)}; "
+            f"the peer covers {', '.join(PEERS)}"
+        )
+    ds = data.load(dataset, data_home=data_home, download=download)
+    n = len(ds.y_train)
+    if train_size is not None and not runner.MIN_TRAIN_SIZE <= train_size <= n:
+        raise BenchError(
+            f"--train-size must be between {runner.MIN_TRAIN_SIZE} and {n:,} "
+            f"(the size of {dataset}'s training set), got {train_size}"
+        )
+    n_train = train_size or n
+    out = Path(out)
+    cores = _cores()
+
+    peer_rows = []
+    for name in names:
+        job = runner.Job(dataset, f"peer:{name}", n_train=n_train)
+        logger.info(
+            "peer %s: fitting on %d images with %d threads", name, n_train, cores
+        )
+        result = runner.run_isolated(
+            job,
+            factory=PEERS[name],
+            timeout=timeout,
+            threads=cores,
+            data_home=data_home,
+        )
+        row = {
+            "pipeline": name,
+            "status": result["status"],
+            "error": result.get("error", ""),
+            "fit_s": result.get("fit_s", math.nan),
+            "predict_s": result.get("predict_s", math.nan),
+            "accuracy": result.get("accuracy", math.nan),
+            "peak_mem_mb": result.get("peak_mem_mb", math.nan),
+            "threads": cores,
+        }
+        peer_rows.append(row)
+        if on_result is not None:
+            on_result("peer", name, row)
+    peer = pd.DataFrame(peer_rows)
+
+    def ours_done(job, row):
+        if on_result is not None:
+            on_result("mnistbench", job.pipeline, row)
+
+    start = time.perf_counter()
+    summary = runner.run(
+        names,
+        datasets=[dataset],
+        n_jobs=n_jobs,
+        train_size=train_size,
+        timeout=timeout,
+        out=out / "runs",
+        force=True,
+        data_home=data_home,
+        download=False,
+        on_result=ours_done,
+    )
+    ours_wall = time.perf_counter() - start
+    table = _peer_table(peer, summary.rows, ours_wall, cores)
+    table.insert(0, "dataset", dataset)
+    table["n_train"] = n_train
+    for key, value in _machine().items():
+        table[key] = value
+    table["run_id"] = summary.run_id
+    csv = out / f"peer-{dataset}.csv"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    return PeerComparison(dataset, table, peer, summary, csv)
+
+
+def _machine() -> dict:
+    from mnistbench.envinfo import cpu_model, package_versions
+
+    versions = package_versions()
+    return {
+        "cpu": cpu_model(),
+        "n_cores": _cores(),
+        "mnistbench_version": __version__,
+        "sklearn_version": versions["scikit-learn"],
+    }
+
+
+def _peer_table(peer: pd.DataFrame, ours: pd.DataFrame, ours_wall: float, cores):
+    rows = []
+    ours = ours.set_index("pipeline")
+    for p in peer.itertuples():
+        o = ours.loc[p.pipeline]
+        peer_s = p.fit_s + p.predict_s
+        ours_s = o["fit_s"] + o["predict_s"]
+        ok = p.status == "ok" and o["status"] == "ok"
+        rows.append(
+            {
+                "pipeline": p.pipeline,
+                "peer_fit_s": p.fit_s,
+                "peer_predict_s": p.predict_s,
+                "peer_s": peer_s,
+                "fit_s": o["fit_s"],
+                "predict_s": o["predict_s"],
+                "mnistbench_s": ours_s,
+                "speedup": peer_s / ours_s if ok else math.nan,
+                "peer_accuracy": p.accuracy,
+                "accuracy": o["accuracy"],
+                "accuracy_diff": o["accuracy"] - p.accuracy if ok else math.nan,
+                "peer_threads": p.threads,
+                "threads": o["threads"],
+                "peer_peak_mem_mb": p.peak_mem_mb,
+                "peak_mem_mb": o["peak_mem_mb"],
+                "faster": bool(ok and ours_s <= peer_s),
+                "as_accurate": bool(ok and o["accuracy"] >= p.accuracy),
+            }
+        )
+    table = pd.DataFrame(rows)
+    peer_total = float(table["peer_s"].sum())
+    n_at_once = max(1, cores // int(table["threads"].max()))
+    # A bound for the run's memory: this process plus the largest jobs that
+    # can run at the same time.
+    job_peaks = sorted(table["peak_mem_mb"].dropna(), reverse=True)[:n_at_once]
+    suite = {
+        "pipeline": "suite",
+        "peer_fit_s": float(table["peer_fit_s"].sum()),
+        "peer_predict_s": float(table["peer_predict_s"].sum()),
+        "peer_s": peer_total,
+        "fit_s": float(table["fit_s"].sum()),
+        "predict_s": float(table["predict_s"].sum()),
+        "mnistbench_s": ours_wall,
+        "speedup": peer_total / ours_wall,
+        "peer_accuracy": math.nan,
+        "accuracy": math.nan,
+        "accuracy_diff": math.nan,
+        "peer_threads": cores,
+        "threads": int(table["threads"].max()),
+        "peer_peak_mem_mb": float(table["peer_peak_mem_mb"].max()),
+        "peak_mem_mb": _peak_mb() + float(sum(job_peaks)),
+        "faster": bool(table["faster"].all()),
+        "as_accurate": bool(table["as_accurate"].all()),
+    }
+    return pd.concat([table, pd.DataFrame([suite])], ignore_index=True)
+
+
+# --- scaling ------------------------------------------------------------------
+
+SCALING_SIZES = (1_000, 2_000, 5_000, 10_000, 20_000, 60_000)
+
+
+def loglog_slope(n, seconds) -> float:
+    """Least-squares slope of log(seconds) against log(n): cost ~ n**slope.
+
+    NaN with fewer than two usable points (a time of zero has no log).
+    """
+    n = np.asarray(n, dtype=float)
+    t = np.asarray(seconds, dtype=float)
+    keep = (n > 0) & (t > 0) & np.isfinite(t)
+    if keep.sum() < 2 or len(np.unique(n[keep])) < 2:
+        return math.nan
+    return float(np.polyfit(np.log(n[keep]), np.log(t[keep]), 1)[0])
+
+
+@dataclass
+class Scaling:
+    """What ``scaling`` measured: one row per (pipeline, n_train), the slopes
+    per pipeline, the figure, and the files written."""
+
+    dataset: str
+    points: pd.DataFrame
+    slopes: pd.DataFrame
+    figure: Figure
+    files: list[Path]
+
+
+def scaling(
+    dataset: str = "fashion-mnist",
+    *,
+    sizes: Sequence[int] = SCALING_SIZES,
+    pipeline_names: Sequence[str] | None = None,
+    out: str | os.PathLike = "results/bench",
+    n_jobs: int | None = None,
+    timeout: float | None = runner.DEFAULT_TIMEOUT,
+    data_home=None,
+    download: bool = True,
+    on_result: Callable[[runner.Job, dict], None] | None = None,
+) -> Scaling:
+    """Run ``pipeline_names`` (default: all registered) at each training size.
+
+    Sizes above the training set are clipped to it (60,000 is the whole of
+    MNIST's). Writes ``OUT/scaling-DATASET.csv`` (the points and, per
+    pipeline, the slopes) and ``OUT/scaling-DATASET.png``; the runs' own
+    results go to ``OUT/runs/``.
+    """
+    from mnistbench import pipelines
+
+    names = list(pipeline_names or pipelines.available())
+    ds = data.load(dataset, data_home=data_home, download=download)
+    n = len(ds.y_train)
+    bad = [s for s in sizes if not isinstance(s, int) or s < runner.MIN_TRAIN_SIZE]
+    if bad or not sizes:
+        raise BenchError(
+            f"sizes must be whole numbers of at least {runner.MIN_TRAIN_SIZE}, "
+            f"got {', '.join(map(str, bad)) or 'none'}"
+        )
+    sizes = sorted({min(s, n) for s in sizes})
+    out = Path(out)
+    frames = []
+    for size in sizes:
+        logger.info("scaling: %s at n_train=%d", dataset, size)
+        summary = runner.run(
+            names,
+            datasets=[dataset],
+            n_jobs=n_jobs,
+            train_size=size,
+            timeout=timeout,
+            out=out / "runs",
+            force=True,
+            data_home=data_home,
+            download=False,
+            plots=False,
+            on_result=on_result,
+        )
+        frames.append(summary.rows)
+    rows = pd.concat(frames, ignore_index=True)
+    points = rows[
+        [
+            "dataset",
+            "pipeline",
+            "n_train",
+            "fit_s",
+            "predict_s",
+            "accuracy",
+            "threads",
+            "status",
+            "run_id",
+        ]
+    ].copy()
+    slopes = []
+    for name in names:
+        ok = points[(points["pipeline"] == name) & (points["status"] == "ok")]
+        slopes.append(
+            {
+                "pipeline": name,
+                "fit_slope": loglog_slope(ok["n_train"], ok["fit_s"]),
+                "predict_slope": loglog_slope(ok["n_train"], ok["predict_s"]),
+                "total_slope": loglog_slope(
+                    ok["n_train"], ok["fit_s"] + ok["predict_s"]
+                ),
+            }
+        )
+    slopes = pd.DataFrame(slopes)
+    table = points.merge(slopes, on="pipeline", how="left")
+    for key, value in _machine().items():
+        table[key] = value
+    fig = scaling_figure(
+        points, slopes, title=f"{dataset}: cost and accuracy vs n_train"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / f"scaling-{dataset}.csv"
+    png = out / f"scaling-{dataset}.png"
+    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    atomic_write(png, lambda f: fig.savefig(f, format="png", dpi=110))
+    return Scaling(dataset, points, slopes, fig, [csv, png])
+
+
+def scaling_figure(
+    points: pd.DataFrame, slopes: pd.DataFrame, title: str = ""
+) -> Figure:
+    """Fit time, predict time (log-log, slope in the legend) and accuracy
+    against n_train, one line per pipeline."""
+    fig = Figure(figsize=(16, 5.2), layout="constrained")
+    axes = fig.subplots(1, 3)
+    slope = slopes.set_index("pipeline")
+    for name, group in points[points["status"] == "ok"].groupby("pipeline", sort=False):
+        group = group.sort_values("n_train")
+        for ax, column in ((axes[0], "fit_s"), (axes[1], "predict_s")):
+            s = slope.loc[name, column.replace("_s", "_slope")]
+            label = f"{name} (slope {s:.2f})" if s == s else name
+            ax.plot(group["n_train"], group[column], marker="o", label=label)
+        axes[2].plot(group["n_train"], group["accuracy"], marker="o", label=name)
+    for ax, ylabel in zip(
+        axes, ("fit seconds", "predict seconds (10,000 test images)", "test accuracy")
+    ):
+        ax.set_xscale("log")
+        ax.set_xlabel("training images (n_train)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
+    axes[0].set_title("fit time, log-log")
+    axes[1].set_title("predict time, log-log")
+    axes[2].set_title("accuracy")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,110 @@
+"""The benchmarks: peer comparison and scaling, on the real MNIST sample."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_cli import one_line_error
+
+from mnistbench import bench
+from mnistbench.bench import BenchError, loglog_slope
+from mnistbench.cli import cli
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_loglog_slope_recovers_a_power_law():
+    n = np.array([1_000, 2_000, 5_000, 10_000, 60_000])
+    assert loglog_slope(n, 3e-6 * n**1.5) == pytest.approx(1.5)
+    assert loglog_slope(n, np.full(5, 2.0)) == pytest.approx(0.0, abs=1e-12)
+    assert math.isnan(loglog_slope([1_000], [1.0]))
+    assert math.isnan(loglog_slope([1_000, 2_000], [0.0, 0.0]))
+
+
+def test_peers_are_plain_sklearn_defaults():
+    assert list(bench.PEERS) == ["logreg", "svm", "rf", "knn", "pca_mlp"]
+    svc = bench.peer_svm()[-1]
+    assert (svc.C, svc.kernel, svc.gamma) == (1.0, "rbf", "scale")
+    assert bench.peer_logreg()[-1].max_iter == 1000
+    assert bench.peer_rf()[-1].n_jobs == -1
+
+
+def test_peer_comparison_on_the_sample(tmp_path):
+    seen = []
+    result = bench.compare_with_peer(
+        "mnist-sample",
+        pipeline_names=["logreg", "knn"],
+        train_size=600,
+        out=tmp_path,
+        on_result=lambda side, name, row: seen.append((side, name, row["status"])),
+    )
+    assert sorted(seen) == [
+        ("mnistbench", "knn", "ok"),
+        ("mnistbench", "logreg", "ok"),
+        ("peer", "knn", "ok"),
+        ("peer", "logreg", "ok"),
+    ]
+    table = pd.read_csv(result.csv)
+    assert list(table["pipeline"]) == ["logreg", "knn", "suite"]
+    per = table.iloc[:2]
+    assert (per["peer_accuracy"] > 0.7).all() and (per["accuracy"] > 0.7).all()
+    np.testing.assert_allclose(
+        per["speedup"], per["peer_s"] / per["mnistbench_s"], rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        per["accuracy_diff"], per["accuracy"] - per["peer_accuracy"], atol=1e-12
+    )
+    suite = table.iloc[2]
+    assert suite["peer_s"] == pytest.approx(per["peer_s"].sum())
+    # mnistbench's suite time is the whole run's wall clock, more than its jobs'
+    assert suite["mnistbench_s"] > per["mnistbench_s"].max()
+    assert suite["peak_mem_mb"] > per["peak_mem_mb"].max()
+    assert (table["n_train"] == 600).all() and table["cpu"].notna().all()
+    # the runs behind it are a normal results folder
+    assert (tmp_path / "runs" / "leaderboard.csv").exists()
+
+
+def test_scaling_writes_points_slopes_and_figure(tmp_path):
+    result = bench.scaling(
+        "mnist-sample",
+        sizes=[200, 400, 800, 100_000],  # the last is clipped to the 4,000 there are
+        pipeline_names=["knn", "rf"],
+        out=tmp_path,
+    )
+    assert sorted(result.points["n_train"].unique()) == [200, 400, 800, 4000]
+    assert (result.points["status"] == "ok").all()
+    slopes = result.slopes.set_index("pipeline")
+    # a forest's fit grows with n; kNN's prediction does too (it compares with
+    # every training image)
+    assert slopes.loc["rf", "fit_slope"] > 0.5
+    assert slopes.loc["knn", "predict_slope"] > 0.3
+    csv, png = result.files
+    table = pd.read_csv(csv)
+    assert {"fit_slope", "predict_slope", "n_train", "accuracy"} <= set(table.columns)
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert len(result.figure.axes) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (
+            ["bench", "scaling", "--sizes", "1k,2k"],
+            ["--sizes '1k,2k'", "whole numbers"],
+        ),
+        (["bench", "scaling", "--sizes", "5", "-d", "mnist-sample"], ["at least 10"]),
+        (["bench", "peer", "-d", "mnist-sample", "--train-size", "5"], ["between 10"]),
+        (["bench", "peer", "-d", "nope"], ["nope"]),
+    ],
+)
+def test_bad_input_is_one_line(args, needles, tmp_path):
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path)])
+    one_line_error(result, *needles)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_peer_rejects_pipelines_without_a_peer():
+    with pytest.raises(BenchError, match="no peer for pipeline"):
+        bench.compare_with_peer("mnist-sample", pipeline_names=["nope"])
