@@ -82,12 +82,12 @@ data_home_option = click.option(
 )
 
 
-def _out_option(help_text: str):
+def _out_option(help_text: str, default: str = "results"):
     """``--out``, the results folder, shared by the commands that use one."""
     return click.option(
         "--out",
         type=click.Path(file_okay=False),
-        default="results",
+        default=default,
         show_default=True,
         help=help_text,
     )
@@ -521,12 +521,8 @@ def _ratio(value: float) -> str:
     help="mnistbench's jobs at once [default: as `mnistbench run`].",
 )
 @click.option("--timeout", type=float, default=3600, show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="results/bench",
-    show_default=True,
-    help="Folder of peer-DATASET.csv and the runs' results.",
+@_out_option(
+    "Folder of peer-DATASET.csv and the runs' results.", default="results/bench"
 )
 @data_home_option
 def bench_peer(dataset, train_size, n_jobs, timeout, out, data_home) -> None:
@@ -605,12 +601,8 @@ def bench_peer(dataset, train_size, n_jobs, timeout, out, data_home) -> None:
 @click.argument("names", nargs=-1, metavar="[PIPELINE]...")
 @click.option("--n-jobs", type=int, default=None, help="Jobs at once.")
 @click.option("--timeout", type=float, default=3600, show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="results/bench",
-    show_default=True,
-    help="Folder of scaling-DATASET.csv/.png and the runs' results.",
+@_out_option(
+    "Folder of scaling-DATASET.csv/.png and the runs' results.", default="results/bench"
 )
 @data_home_option
 def bench_scaling(dataset, sizes, names, n_jobs, timeout, out, data_home) -> None:
