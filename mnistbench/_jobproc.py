@@ -77,6 +77,7 @@ def run_job(job, factory, threads: int, data_home) -> dict:
         if job.params:
             pipe.set_params(**job.params)
         _seed(pipe, job.seed, job.params)
+        used = threads_used(pipe, threads)
         start = time.perf_counter()
         pipe.fit(X, y)
         fit_s = time.perf_counter() - start
@@ -92,7 +93,27 @@ def run_job(job, factory, threads: int, data_home) -> dict:
         "n_test": len(y_pred),
         "warnings": _summarise_warnings(caught),
         "y_pred": y_pred.astype(np.int16),
+        "threads": used,
     }
+
+
+def threads_used(pipe, threads: int) -> int:
+    """The most threads ``pipe`` may use in a job given ``threads``.
+
+    BLAS and OpenMP are held to ``threads``, and so is joblib for estimators
+    left at ``n_jobs=None``; an estimator given ``n_jobs`` explicitly (the
+    ``rf`` pipeline's forest has ``n_jobs=-1``) uses that many, all cores for -1.
+    """
+    from joblib import effective_n_jobs, parallel_config
+
+    counts = [threads]
+    with parallel_config(n_jobs=threads):
+        for key, value in pipe.get_params(deep=True).items():
+            named = key == "n_jobs" or key.endswith("__n_jobs")
+            # n_jobs=0 is an error the estimator itself reports.
+            if named and (value is None or (isinstance(value, int) and value != 0)):
+                counts.append(effective_n_jobs(value))
+    return max(counts)
 
 
 def peak_memory_mb() -> float:

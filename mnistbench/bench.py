@@ -195,7 +195,7 @@ def compare_with_peer(
             "predict_s": result.get("predict_s", math.nan),
             "accuracy": result.get("accuracy", math.nan),
             "peak_mem_mb": result.get("peak_mem_mb", math.nan),
-            "threads": cores,
+            "threads": result.get("threads", cores),
         }
         peer_rows.append(row)
         if on_result is not None:
@@ -220,7 +220,8 @@ def compare_with_peer(
         on_result=ours_done,
     )
     ours_wall = time.perf_counter() - start
-    table = _peer_table(peer, summary.rows, ours_wall, cores)
+    at_once = min(cores if n_jobs in (None, -1) else n_jobs, len(names))
+    table = _peer_table(peer, summary.rows, ours_wall, cores, at_once)
     table.insert(0, "dataset", dataset)
     table["n_train"] = n_train
     for key, value in _machine().items():
@@ -244,7 +245,9 @@ def _machine() -> dict:
     }
 
 
-def _peer_table(peer: pd.DataFrame, ours: pd.DataFrame, ours_wall: float, cores):
+def _peer_table(
+    peer: pd.DataFrame, ours: pd.DataFrame, ours_wall: float, cores: int, at_once: int
+):
     rows = []
     ours = ours.set_index("pipeline")
     for p in peer.itertuples():
@@ -275,10 +278,9 @@ def _peer_table(peer: pd.DataFrame, ours: pd.DataFrame, ours_wall: float, cores)
         )
     table = pd.DataFrame(rows)
     peer_total = float(table["peer_s"].sum())
-    n_at_once = max(1, cores // int(table["threads"].max()))
     # A bound for the run's memory: this process plus the largest jobs that
     # can run at the same time.
-    job_peaks = sorted(table["peak_mem_mb"].dropna(), reverse=True)[:n_at_once]
+    job_peaks = sorted(table["peak_mem_mb"].dropna(), reverse=True)[:at_once]
     suite = {
         "pipeline": "suite",
         "peer_fit_s": float(table["peer_fit_s"].sum()),

@@ -4,8 +4,11 @@ Every job runs in a Python process of its own (``mnistbench._jobproc``), under
 a hard timeout. A thread of the runner supervises it: the job's result comes
 back through a file, or the process is killed (``timeout``), or it dies on its
 own (``crashed``, e.g. by the kernel's out-of-memory killer). Jobs run side by
-side through joblib; each job gets ``cores // n_jobs`` BLAS and estimator
-threads, recorded in its row.
+side through joblib; each job gets ``cores // n_jobs`` BLAS, OpenMP and joblib
+threads. An estimator given ``n_jobs`` explicitly keeps it (the ``rf``
+pipeline's forest, ``n_jobs=-1``, uses every core: its threads do not
+spin-wait as BLAS threads do, so they take whatever the other job leaves idle).
+Each row records the most threads its job could use.
 """
 
 from __future__ import annotations
@@ -319,7 +322,8 @@ def run(
     params : mapping, optional
         ``step__param`` values set on every pipeline.
     n_jobs : int, optional
-        Jobs run at once; each gets ``cores // n_jobs`` threads. The default
+        Jobs run at once; each gets ``cores // n_jobs`` threads (estimators
+        with an explicit ``n_jobs`` keep theirs). The default
         (None, or -1) is one job per core, but never more jobs at once than
         there are jobs, so a single job gets every core.
     train_size : int, optional
@@ -482,6 +486,7 @@ def _record(out: Path, job: Job, result: dict, base_row: dict, n_test: int) -> d
     }
     for key in ("fit_s", "predict_s", "accuracy", "f1_macro", "peak_mem_mb"):
         row[key] = result.get(key)
+    row["threads"] = result.get("threads", base_row["threads"])
     if result["status"] == "ok":
         rel = (
             Path("predictions")

@@ -196,3 +196,26 @@ pipelines_knn = pipelines.info("knn").factory
 
 def _knn_k3():
     return pipelines_knn().set_params(clf__n_neighbors=3)
+
+
+def test_threads_used_counts_explicit_n_jobs():
+    from joblib import cpu_count
+    from sklearn.ensemble import RandomForestClassifier
+
+    from mnistbench._jobproc import threads_used
+
+    assert threads_used(pipelines.get("logreg"), 1) == 1  # n_jobs=None follows
+    assert threads_used(pipelines.get("knn"), 2) == 2
+    assert threads_used(pipelines.get("rf"), 1) == cpu_count()  # n_jobs=-1
+    assert threads_used(pipelines.get("rf", clf__n_jobs=3), 1) == 3
+    assert threads_used(pipelines.make(clf=RandomForestClassifier(n_jobs=0)), 1) == 1
+
+
+def test_rows_record_the_threads_each_job_could_use(tmp_path):
+    from joblib import cpu_count
+
+    summary = run(tmp_path, ["logreg", "rf"], n_jobs=2)
+    threads = dict(zip(summary.rows["pipeline"], summary.rows["threads"]))
+    assert threads == {"logreg": max(1, cpu_count() // 2), "rf": cpu_count()}
+    board = read_leaderboard(tmp_path)
+    assert dict(zip(board["pipeline"], board["threads"])) == threads
