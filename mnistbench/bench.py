@@ -220,8 +220,7 @@ def compare_with_peer(
         on_result=ours_done,
     )
     ours_wall = time.perf_counter() - start
-    at_once = min(cores if n_jobs in (None, -1) else n_jobs, len(names))
-    table = _peer_table(peer, summary.rows, ours_wall, cores, at_once)
+    table = _peer_table(peer, summary.rows, ours_wall, cores, summary.n_jobs)
     table.insert(0, "dataset", dataset)
     table["n_train"] = n_train
     for key, value in _machine().items():

@@ -234,13 +234,15 @@ def _kill_live_jobs() -> None:
 
 @dataclass
 class RunSummary:
-    """What ``run`` did: this run's rows, and the jobs it skipped."""
+    """What ``run`` did: this run's rows, the jobs it skipped, and how many
+    jobs it ran at once."""
 
     run_id: str
     out_dir: Path
     rows: pd.DataFrame
     skipped: list[Job]
     plots: list[Path]
+    n_jobs: int = 1
 
     @property
     def ok(self) -> bool:
@@ -428,7 +430,8 @@ def run(
         "threads": threads,
     }
     logger.info(
-        "run %s: %d jobs (%d skipped), %d at once, %d threads each",
+        "run %s: %d jobs (%d skipped), %d at once, %d threads each "
+        "(estimators with an explicit n_jobs keep theirs)",
         run_id,
         len(todo),
         len(skipped),
@@ -465,7 +468,7 @@ def run(
         board = results.read_leaderboard(out)
         for name in dict.fromkeys(j.dataset for j in todo):
             made += save_dataset_plots(out, board, loaded[name])
-    return RunSummary(run_id, out, frame, skipped, made)
+    return RunSummary(run_id, out, frame, skipped, made, n_jobs)
 
 
 def _record(out: Path, job: Job, result: dict, base_row: dict, n_test: int) -> dict:

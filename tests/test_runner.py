@@ -215,6 +215,7 @@ def test_rows_record_the_threads_each_job_could_use(tmp_path):
     from joblib import cpu_count
 
     summary = run(tmp_path, ["logreg", "rf"], n_jobs=2)
+    assert summary.n_jobs == 2
     threads = dict(zip(summary.rows["pipeline"], summary.rows["threads"]))
     assert threads == {"logreg": max(1, cpu_count() // 2), "rf": cpu_count()}
     board = read_leaderboard(tmp_path)
