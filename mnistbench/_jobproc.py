@@ -59,7 +59,7 @@ def run_job(job, factory, threads: int, data_home) -> dict:
     from sklearn.model_selection import train_test_split
     from threadpoolctl import threadpool_limits
 
-    from mnistbench import data
+    from mnistbench import data, engines
 
     with (
         threadpool_limits(threads),
@@ -78,16 +78,24 @@ def run_job(job, factory, threads: int, data_home) -> dict:
             pipe.set_params(**job.params)
         _seed(pipe, job.seed, job.params)
         used = threads_used(pipe, threads)
-        start = time.perf_counter()
-        pipe.fit(X, y)
-        fit_s = time.perf_counter() - start
-        start = time.perf_counter()
-        y_pred = np.asarray(pipe.predict(ds.X_test))
-        predict_s = time.perf_counter() - start
+        pipe = engines.convert(pipe, job.engine)
+        dev = engines.device(job.engine, pipe)
+        X, y, X_test = dev.put(X), dev.put(y), dev.put(ds.X_test)  # once
+        warmup_s = dev.warm_up(pipe, X, y) if dev.warms_up else None
+        with engines.Tracker(pipe, job.engine) as tracker:
+            start = time.perf_counter()
+            pipe.fit(X, y)
+            dev.sync()
+            fit_s = time.perf_counter() - start
+            start = time.perf_counter()
+            y_pred = dev.to_host(pipe.predict(X_test))
+            predict_s = time.perf_counter() - start
     return {
         "status": "ok",
         "fit_s": fit_s,
         "predict_s": predict_s,
+        "warmup_s": warmup_s,
+        "ran_on": tracker.ran_on(),
         "accuracy": float(accuracy_score(ds.y_test, y_pred)),
         "f1_macro": float(f1_score(ds.y_test, y_pred, average="macro")),
         "n_test": len(y_pred),

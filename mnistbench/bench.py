@@ -10,8 +10,11 @@
 ``scaling``
     Fit and predict time and accuracy of each pipeline against the number of
     training images, with the log-log slope of each: how cost grows with data.
+``compare_engines``
+    The same pipelines run by each engine (scikit-learn, scikit-learn-intelex,
+    cuML), one after the other in the same run, with ratios per pipeline.
 
-Both return tables (``pandas.DataFrame``) and figures; they log, never print.
+All return tables (``pandas.DataFrame``) and figures; they log, never print.
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ from mnistbench.exceptions import MnistbenchError
 __all__ = [
     "PEERS",
     "SCALING_SIZES",
+    "EngineComparison",
     "PeerComparison",
     "Scaling",
+    "compare_engines",
     "compare_with_peer",
     "loglog_slope",
     "scaling",
@@ -454,3 +459,129 @@ def scaling_figure(
     if title:
         fig.suptitle(title)
     return fig
+
+
+# --- engines: the same pipelines run by each engine, side by side -----------------
+
+
+@dataclass
+class EngineComparison:
+    """What ``compare_engines`` measured: one row per (pipeline, engine) plus a
+    ``suite`` row per engine, with the ratio to the first engine's time."""
+
+    dataset: str
+    table: pd.DataFrame
+    csv: Path | None
+
+
+def compare_engines(
+    dataset: str = "fashion-mnist",
+    *,
+    engine_names: Sequence[str] = ("sklearn", "sklearnex"),
+    pipeline_names: Sequence[str] | None = None,
+    out: str | os.PathLike = "results/bench",
+    n_jobs: int | None = None,
+    train_size: int | None = None,
+    timeout: float | None = runner.DEFAULT_TIMEOUT,
+    data_home=None,
+    download: bool = True,
+    on_result: Callable[[runner.Job, dict], None] | None = None,
+) -> EngineComparison:
+    """Run the same pipelines with each engine, one engine after the other.
+
+    Each engine's side is a real ``runner.run`` (job processes, data loading,
+    fit, predict), timed from start to end for the ``suite`` rows. The first
+    engine is the baseline: ``speedup`` is its seconds over each engine's,
+    ``accuracy_diff`` each engine's accuracy minus its. ``ran_on`` says where
+    every step really ran. Writes ``OUT/engines-DATASET.csv``; the runs' own
+    results go to ``OUT/runs/``. Every engine is checked before any runs.
+    """
+    from mnistbench import engines, pipelines
+
+    names = list(pipeline_names or pipelines.available())
+    chosen = list(dict.fromkeys(engine_names))
+    if len(chosen) < 2:
+        raise BenchError("compare at least two engines, e.g. sklearn and sklearnex")
+    for engine in chosen:
+        try:
+            engines.check(engine)
+        except ValueError as exc:
+            raise BenchError(str(exc)) from None
+    data.load(dataset, data_home=data_home, download=download)
+    out = Path(out)
+    frames, walls = [], {}
+    for engine in chosen:
+        logger.info("engines: %s with %s", dataset, engine)
+        start = time.perf_counter()
+        summary = runner.run(
+            names,
+            datasets=[dataset],
+            n_jobs=n_jobs,
+            train_size=train_size,
+            engine=engine,
+            timeout=timeout,
+            out=out / "runs",
+            force=True,
+            data_home=data_home,
+            download=False,
+            on_result=on_result,
+        )
+        walls[engine] = time.perf_counter() - start
+        frames.append(summary.rows)
+    table = _engine_table(pd.concat(frames, ignore_index=True), walls, chosen[0])
+    table.insert(0, "dataset", dataset)
+    for key, value in _machine().items():
+        table[key] = value
+    csv = out / f"engines-{dataset}.csv"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    return EngineComparison(dataset, table, csv)
+
+
+def _engine_table(rows: pd.DataFrame, walls: dict, base: str) -> pd.DataFrame:
+    rows = rows.assign(seconds=rows["fit_s"] + rows["predict_s"])
+    keep = [
+        "pipeline",
+        "engine",
+        "status",
+        "ran_on",
+        "threads",
+        "fit_s",
+        "predict_s",
+        "warmup_s",
+        "seconds",
+        "accuracy",
+        "peak_mem_mb",
+        "n_train",
+        "run_id",
+    ]
+    # grouped by pipeline, the engines in the order given
+    order = {e: i for i, e in enumerate(walls)}
+    rows = rows.assign(
+        _p=pd.factorize(rows["pipeline"])[0], _e=rows["engine"].map(order)
+    )
+    table = rows.sort_values(["_p", "_e"], kind="stable")[keep].reset_index(drop=True)
+    baseline = table[table["engine"] == base].set_index("pipeline")
+    table["speedup"] = [
+        baseline.loc[p, "seconds"] / s if p in baseline.index else math.nan
+        for p, s in zip(table["pipeline"], table["seconds"])
+    ]
+    table["accuracy_diff"] = [
+        a - baseline.loc[p, "accuracy"] if p in baseline.index else math.nan
+        for p, a in zip(table["pipeline"], table["accuracy"])
+    ]
+    suites = pd.DataFrame(
+        {
+            "pipeline": "suite",
+            "engine": list(walls),
+            "status": [
+                "ok"
+                if (rows.loc[rows["engine"] == e, "status"] == "ok").all()
+                else "failed"
+                for e in walls
+            ],
+            "seconds": list(walls.values()),
+            "speedup": [walls[base] / w for w in walls.values()],
+        }
+    )
+    return pd.concat([table, suites], ignore_index=True)

@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from mnistbench import __version__
+from mnistbench.engines import ENGINES
 from mnistbench.exceptions import MnistbenchError
 
 
@@ -297,6 +298,15 @@ def _results_table(rows, title: str) -> Table:
             _fmt(row["n_train"], ","),
         ]
         table.add_row(*cells)
+    # Where each step ran matters once the engine is not stock scikit-learn.
+    ran_on = [
+        f"{r['pipeline']} ({r['engine']}): {r['ran_on']}"
+        for r in rows
+        if r.get("engine", "sklearn") != "sklearn" and isinstance(r.get("ran_on"), str)
+    ]
+    if ran_on:
+        table.caption = "ran on: " + "\n        ".join(ran_on)
+        table.caption_justify = "left"
     return table
 
 
@@ -342,6 +352,14 @@ def _results_table(rows, title: str) -> Table:
     help="Fit on a stratified subsample of this many training images.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="sklearn",
+    show_default=True,
+    help="Library that runs the pipelines: scikit-learn, scikit-learn-intelex "
+    "(CPU) or cuML (GPU). The ran_on column says where each step ran.",
+)
+@click.option(
     "--timeout",
     type=float,
     default=3600,
@@ -360,6 +378,7 @@ def run(
     params,
     n_jobs,
     train_size,
+    engine,
     timeout,
     out,
     resume,
@@ -416,6 +435,7 @@ def run(
                 params=_parse_params(params),
                 n_jobs=n_jobs,
                 train_size=train_size,
+                engine=engine,
                 timeout=timeout,
                 out=out,
                 resume=resume,
@@ -488,7 +508,8 @@ def leaderboard(out, dataset, fmt) -> None:
 
 @cli.group()
 def bench() -> None:
-    """Measure mnistbench itself: against hand-written scikit-learn, and scaling."""
+    """Measure mnistbench itself: against hand-written scikit-learn, scaling,
+    and engines."""
 
 
 def _bench_progress(side: str, name: str, row: dict) -> None:
@@ -664,6 +685,82 @@ def bench_scaling(dataset, sizes, names, n_jobs, timeout, out, data_home) -> Non
         console.print(f"wrote {path}")
     if (points["status"] != "ok").any():
         console.print(f"[red]{int((points['status'] != 'ok').sum())} job(s) failed[/]")
+        sys.exit(1)
+
+
+@bench.command(name="engines")
+@click.argument("names", nargs=-1, metavar="[PIPELINE]...")
+@click.option(
+    "--dataset", "-d", default="fashion-mnist", show_default=True, help="Dataset."
+)
+@click.option(
+    "--engine",
+    "engine_names",
+    type=click.Choice(ENGINES),
+    multiple=True,
+    default=("sklearn", "sklearnex"),
+    show_default=True,
+    help="Engine to compare (repeatable); the first is the baseline.",
+)
+@click.option(
+    "--train-size", type=int, default=None, help="Fit on this many training images."
+)
+@click.option("--n-jobs", type=int, default=None, help="Jobs at once.")
+@click.option("--timeout", type=float, default=3600, show_default=True)
+@_out_option(
+    "Folder of engines-DATASET.csv and the runs' results.", default="results/bench"
+)
+@data_home_option
+def bench_engines(
+    names, dataset, engine_names, train_size, n_jobs, timeout, out, data_home
+) -> None:
+    """Run the pipelines (default: all) with each engine, and compare.
+
+    Each engine's side is a real `mnistbench run`; the suite time is its wall
+    clock. Ratios are the first engine's seconds over each engine's.
+    """
+    from mnistbench import bench as bench_lib
+
+    result = bench_lib.compare_engines(
+        dataset,
+        engine_names=engine_names,
+        pipeline_names=list(names) or None,
+        train_size=train_size,
+        n_jobs=n_jobs,
+        timeout=timeout,
+        out=out,
+        data_home=data_home,
+        on_result=lambda job, row: _bench_progress(job.engine, job.pipeline, row),
+    )
+    base = engine_names[0]
+    table = Table(title=f"engines on {dataset}: fit + predict seconds")
+    table.caption = f"ratio: {base}'s seconds / the engine's (suite: whole runs)"
+    for col in ("pipeline", "engine", "s", "ratio", "accuracy", "diff", "ran on"):
+        right = col in ("s", "ratio", "accuracy", "diff")
+        table.add_column(
+            col,
+            justify="right" if right else "left",
+            overflow="fold" if col == "ran on" else "ellipsis",
+        )
+    rows = result.table.to_dict("records")
+    for i, row in enumerate(rows):
+        if row["pipeline"] == "suite" and rows[i - 1]["pipeline"] != "suite":
+            table.add_section()
+        ran_on = row.get("ran_on")
+        table.add_row(
+            row["pipeline"],
+            row["engine"],
+            _fmt(row["seconds"], ".1f"),
+            _ratio(row["speedup"]),
+            _fmt(row.get("accuracy"), ".4f"),
+            _fmt(row.get("accuracy_diff"), "+.4f"),
+            ran_on if isinstance(ran_on, str) else "",
+        )
+    console = _console()
+    console.print(table)
+    console.print(f"wrote {result.csv}")
+    if (result.table["status"] != "ok").any():
+        console.print("[red]some jobs failed[/]")
         sys.exit(1)
 
 

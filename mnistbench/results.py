@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock
 
+from mnistbench._io import atomic_write
 from mnistbench.exceptions import MnistbenchError
 
 __all__ = [
@@ -43,11 +45,13 @@ SCHEMA: dict[str, type] = {
     "params": str,
     "seed": int,
     "engine": str,
+    "ran_on": str,
     "n_train": int,
     "n_test": int,
     "threads": int,
     "fit_s": float,
     "predict_s": float,
+    "warmup_s": float,
     "accuracy": float,
     "f1_macro": float,
     "peak_mem_mb": float,
@@ -65,6 +69,14 @@ SCHEMA: dict[str, type] = {
     "host": str,
 }
 COLUMNS = tuple(SCHEMA)
+#: Headers of earlier versions' leaderboards, read as they are (the columns
+#: they lack are empty) and upgraded in place by the first row appended.
+OLDER_HEADERS = (
+    # mnistbench <= 0.2: no ran_on, no warmup_s
+    tuple(c for c in COLUMNS if c not in ("ran_on", "warmup_s")),
+)
+
+logger = logging.getLogger(__name__)
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP's
 # "CSV injection"); such text cells get a leading apostrophe, removed on reading.
@@ -114,22 +126,40 @@ def append_row(out_dir: str | os.PathLike, row: Mapping) -> None:
         try:
             if os.fstat(fd).st_size == 0:
                 line = _format(COLUMNS) + line
-            else:
-                _check_header(path)
+            elif (header := _header(path)) in OLDER_HEADERS:
+                _upgrade(path)
+                os.close(fd)  # the old file is gone; append to the new one
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            elif header != COLUMNS:
+                raise LeaderboardError(
+                    f"{path}: its columns are not this version's leaderboard "
+                    "columns; move it aside or pass another --out"
+                )
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
 
 
-def _check_header(path: Path) -> None:
-    with open(path, newline="") as f:
-        header = next(csv.reader(f), [])
-    if tuple(header) != COLUMNS:
-        raise LeaderboardError(
-            f"{path}: its columns are not this version's leaderboard columns; "
-            "move it aside or pass another --out"
-        )
+def _header(path: Path) -> tuple:
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        return tuple(next(csv.reader(f), []))
+
+
+def _upgrade(path: Path) -> None:
+    """Rewrite an earlier version's leaderboard with this version's columns
+    (the new ones empty), atomically; the caller holds the lock."""
+    frame = read_leaderboard(path.parent)
+    text = _format(COLUMNS) + b"".join(
+        _format(_cell(c, _none(rec[c])) for c in COLUMNS)
+        for rec in frame.to_dict("records")
+    )
+    atomic_write(path, lambda f: f.write(text))
+    logger.info("%s: upgraded to this version's columns", path)
+
+
+def _none(value):
+    return None if value is pd.NA or value is None else value
 
 
 def _parse(column: str, text: str, path: Path, line: int):
@@ -161,19 +191,23 @@ def read_leaderboard(out_dir: str | os.PathLike) -> pd.DataFrame:
             header = next(reader, None)
             if header is None:
                 return _empty()
-            if tuple(header) != COLUMNS:
+            header = tuple(header)
+            if header != COLUMNS and header not in OLDER_HEADERS:
                 raise LeaderboardError(
                     f"{path}: line 1: the header is not this version's leaderboard "
                     "columns; move the file aside or pass another --out"
                 )
             for fields in reader:
                 line = reader.line_num
-                if len(fields) != len(COLUMNS):
+                if len(fields) != len(header):
                     raise LeaderboardError(
                         f"{path}: line {line}: corrupt row ({len(fields)} fields, "
-                        f"expected {len(COLUMNS)}); fix or delete that line"
+                        f"expected {len(header)}); fix or delete that line"
                     )
-                rec = {c: _parse(c, v, path, line) for c, v in zip(COLUMNS, fields)}
+                rec = dict.fromkeys(COLUMNS)
+                rec.update(
+                    (c, _parse(c, v, path, line)) for c, v in zip(header, fields)
+                )
                 if rec["status"] not in STATUSES:
                     raise LeaderboardError(
                         f"{path}: line {line}: corrupt row (status "

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mnistbench import __version__, data, pipelines, results
+from mnistbench import __version__, data, engines, pipelines, results
 from mnistbench._io import atomic_write
 from mnistbench.exceptions import MnistbenchError
 
@@ -302,6 +302,7 @@ def run(
     params: Mapping | None = None,
     n_jobs: int | None = None,
     train_size: int | None = None,
+    engine: str = "sklearn",
     timeout: float | None = DEFAULT_TIMEOUT,
     out: str | os.PathLike = "results",
     resume: bool = False,
@@ -330,6 +331,9 @@ def run(
         there are jobs, so a single job gets every core.
     train_size : int, optional
         Fit on a stratified, seeded subsample of this many training images.
+    engine : {"sklearn", "sklearnex", "cuml"}
+        The library that runs the pipelines (see :mod:`mnistbench.engines`);
+        each row's ``ran_on`` says where every step actually ran.
     timeout : float, optional
         Seconds after which a job is killed and recorded as ``timeout``.
     out : path
@@ -367,6 +371,10 @@ def run(
         raise RunError(
             f"--train-size must be at least {MIN_TRAIN_SIZE}, got {train_size}"
         )
+    try:
+        engines.check(engine)
+    except ValueError as exc:
+        raise RunError(f"--engine: {exc}") from None
     # Built once here: a bad --param fails now, not in every job.
     configs = {
         name: config_fingerprint(pipelines.get(name, **(params or {})))
@@ -394,6 +402,7 @@ def run(
         list(dict.fromkeys(seeds)),
         params,
         n_train,
+        engine=engine,
         configs=configs,
     )
     out = Path(out)
@@ -487,7 +496,8 @@ def _record(out: Path, job: Job, result: dict, base_row: dict, n_test: int) -> d
         "error": result.get("error", ""),
         "warnings": result.get("warnings", ""),
     }
-    for key in ("fit_s", "predict_s", "accuracy", "f1_macro", "peak_mem_mb"):
+    keys = ("fit_s", "predict_s", "warmup_s", "accuracy", "f1_macro", "peak_mem_mb")
+    for key in (*keys, "ran_on"):
         row[key] = result.get(key)
     row["threads"] = result.get("threads", base_row["threads"])
     if result["status"] == "ok":

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 
+import pandas as pd
 import pytest
 
 from mnistbench import results
@@ -148,3 +149,29 @@ def test_best_rows_and_exports(tmp_path):
         csv_text.splitlines()[0] == ",".join(COLUMNS)
         and len(csv_text.splitlines()) == 3
     )
+
+
+def test_an_older_leaderboard_is_read_and_upgraded_by_the_next_row(tmp_path):
+    """A real 0.2.0 leaderboard (no ran_on, no warmup_s) stays readable, and
+    the first row appended rewrites it with this version's columns."""
+    import shutil
+    from pathlib import Path
+
+    old = Path(__file__).parent / "data" / "leaderboard-0.2.0.csv"
+    shutil.copy(old, tmp_path / "leaderboard.csv")
+    before = read_leaderboard(tmp_path)
+    assert len(before) == 5 and list(before.columns) == list(COLUMNS)
+    assert before["ran_on"].isna().all() and before["warmup_s"].isna().all()
+    assert before.loc[0, "pipeline"] == "logreg" and before.loc[0, "accuracy"] == 0.843
+
+    append_row(tmp_path, row(ran_on="clf:cpu"))
+    text = (tmp_path / "leaderboard.csv").read_text()
+    assert text.splitlines()[0] == ",".join(COLUMNS)
+    after = read_leaderboard(tmp_path)
+    assert len(after) == 6
+
+    def cells(frame):  # None and NaN both mean an empty cell
+        return frame.astype(object).where(frame.notna(), None)
+
+    pd.testing.assert_frame_equal(cells(after.iloc[:5]), cells(before))
+    assert after.loc[5, "ran_on"] == "clf:cpu"

@@ -1,0 +1,208 @@
+"""The cuML engine: NVIDIA cuML's native estimators on the GPU.
+
+Written against cuML's documented API (25.10 to 26.x: the estimators'
+signatures and docstrings in the cuML source and docs.rapids.ai). **Not run on
+a GPU in this project**: its machines have no GPU, and the GPU machine lent
+to it sometimes has no package registry to install cuML from. Tests around it
+run everywhere; the ones that need cuML are marked ``gpu``.
+
+What maps to what (parameters carry over; a value cuML cannot take is an
+error naming it, never silently dropped):
+
+* ``PCA`` -> ``cuml.decomposition.PCA`` (``n_components``, ``whiten``);
+* ``LogisticRegression`` -> ``cuml.linear_model.LogisticRegression``
+  (multinomial for 10 classes, quasi-Newton solver);
+* ``SVC`` -> ``cuml.svm.SVC`` (native one-vs-one multiclass, not
+  ``cuml.accel``);
+* ``RandomForestClassifier`` -> ``cuml.ensemble.RandomForestClassifier``
+  (``criterion`` -> ``split_criterion``; an unlimited ``max_depth`` keeps
+  cuML's own default, 16 before cuML 26.08; cuML bins each feature into
+  ``n_bins=128`` split candidates);
+* ``KNeighborsClassifier`` -> ``cuml.neighbors.KNeighborsClassifier``
+  (brute force; ``weights="distance"`` needs cuML >= 25.12);
+* anything else (``MLPClassifier``, ``StandardScaler``, ``GrayLevels``) stays
+  on the CPU, and ``ran_on`` says so.
+
+The training and test arrays go to the GPU once per job when the pipeline's
+first step is a cuML estimator (otherwise the first cuML step moves its own
+input); a cuML step followed by a CPU step hands it NumPy arrays. Clocks are
+read after ``cupy.cuda.Device().synchronize()``; a warm-up fit on 1,000 images
+(CUDA context, kernel compilation) runs first and is reported as ``warmup_s``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import time
+
+import numpy as np
+
+from mnistbench.engines import EngineUnavailable, _convert, _leaf_estimators
+from mnistbench.exceptions import MnistbenchError
+
+INSTALL = (
+    'pip install "mnistbench[gpu]" (cuml-cu12; or cuml-cu13 from PyPI, to '
+    "match your CUDA)"
+)
+WARMUP_IMAGES = 1000
+
+
+class CumlParameterError(MnistbenchError, ValueError):
+    """A pipeline parameter this cuML version cannot take."""
+
+
+def check() -> None:
+    """Raise EngineUnavailable unless cuML imports and sees a GPU."""
+    if importlib.util.find_spec("cuml") is None:
+        raise EngineUnavailable(
+            f"--engine cuml needs NVIDIA cuML, which is not installed: {INSTALL}"
+        )
+    try:
+        import cupy
+
+        gpus = cupy.cuda.is_available()
+    except Exception as exc:  # a broken CUDA install, no driver
+        raise EngineUnavailable(
+            f"--engine cuml: CUDA is not usable here ({type(exc).__name__}: {exc})"
+        ) from None
+    if not gpus:
+        raise EngineUnavailable("--engine cuml needs an NVIDIA GPU; none is visible")
+    try:
+        import cuml  # noqa: F401
+    except Exception as exc:
+        raise EngineUnavailable(
+            f"--engine cuml: cuML does not import ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _make(path: str, **params):
+    """``path``'s class with ``params``, refusing any its signature lacks."""
+    module, name = path.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    accepted = inspect.signature(cls.__init__).parameters
+    missing = [k for k in params if k not in accepted]
+    if missing:
+        import cuml
+
+        raise CumlParameterError(
+            f"cuML {cuml.__version__}'s {name} has no parameter "
+            f"{', '.join(missing)}; change it with --param or upgrade cuML"
+        )
+    return cls(**params)
+
+
+def _knn(est):
+    params = {"n_neighbors": est.n_neighbors, "algorithm": "brute"}
+    if est.weights != "uniform":
+        params["weights"] = est.weights
+    if not (est.metric == "minkowski" and est.p == 2) and est.metric != "euclidean":
+        params["metric"] = est.metric
+    return _make("cuml.neighbors.KNeighborsClassifier", **params)
+
+
+def _forest(est):
+    params = {
+        "n_estimators": est.n_estimators,
+        "split_criterion": est.criterion,
+        "max_features": est.max_features,
+        "bootstrap": est.bootstrap,
+        "random_state": est.random_state,
+    }
+    if est.max_depth is not None:
+        params["max_depth"] = est.max_depth
+    if est.bootstrap and est.max_samples is not None:
+        params["max_samples"] = est.max_samples
+    return _make("cuml.ensemble.RandomForestClassifier", **params)
+
+
+_CONVERTERS = {
+    "PCA": lambda e: _make(
+        "cuml.decomposition.PCA", n_components=e.n_components, whiten=e.whiten
+    ),
+    "LogisticRegression": lambda e: _make(
+        "cuml.linear_model.LogisticRegression",
+        C=e.C,
+        max_iter=e.max_iter,
+        tol=e.tol,
+        fit_intercept=e.fit_intercept,
+    ),
+    "SVC": lambda e: _make(
+        "cuml.svm.SVC",
+        C=e.C,
+        kernel=e.kernel,
+        gamma=e.gamma,
+        degree=e.degree,
+        coef0=e.coef0,
+        tol=e.tol,
+        cache_size=e.cache_size,
+        max_iter=e.max_iter,
+    ),
+    "RandomForestClassifier": _forest,
+    "KNeighborsClassifier": _knn,
+}
+
+
+def convert_step(est):
+    convert = _CONVERTERS.get(type(est).__name__)
+    if convert is None or not type(est).__module__.startswith("sklearn."):
+        return est
+    return convert(est)
+
+
+def convert(pipe):
+    """``pipe`` with cuML estimators where cuML has them."""
+    from sklearn.pipeline import Pipeline
+
+    new = Pipeline(
+        [(name, _convert(step, convert_step)) for name, step in pipe.steps],
+        memory=pipe.memory,
+    )
+    leaves = list(_leaf_estimators(new))
+    for est, following in zip(leaves, leaves[1:]):
+        if on_gpu(est) and not on_gpu(following):
+            est.set_params(output_type="numpy")  # the CPU step reads NumPy
+    return new
+
+
+def on_gpu(est) -> bool:
+    return type(est).__module__.startswith("cuml")
+
+
+class Device:
+    """Arrays on the GPU once, clocks read after a device-wide sync."""
+
+    warms_up = True
+
+    def __init__(self, pipe):
+        import cupy
+
+        self.cupy = cupy
+        leaves = list(_leaf_estimators(pipe))
+        self.gpu_input = bool(leaves) and on_gpu(leaves[0])
+
+    def put(self, array):
+        if not self.gpu_input:
+            return array  # the first cuML step moves its own input
+        array = np.asarray(array)
+        kind = np.float32 if array.dtype.kind == "f" else np.int32
+        return self.cupy.asarray(array.astype(kind, copy=False))
+
+    def sync(self) -> None:
+        self.cupy.cuda.Device().synchronize()
+
+    def to_host(self, array):
+        self.sync()
+        if isinstance(array, self.cupy.ndarray):
+            return self.cupy.asnumpy(array)
+        return np.asarray(array)
+
+    def warm_up(self, pipe, X, y) -> float:
+        """Seconds to fit and predict a copy of ``pipe`` on a few images."""
+        from sklearn.base import clone
+
+        start = time.perf_counter()
+        clone(pipe).fit(X[:WARMUP_IMAGES], y[:WARMUP_IMAGES]).predict(X[:100])
+        self.sync()
+        return time.perf_counter() - start

@@ -1,0 +1,171 @@
+"""Engines: selection, conversion, honest ran_on, errors for what is missing."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mnistbench import engines, pipelines, runner
+from mnistbench.engines import EngineUnavailable
+from mnistbench.results import read_leaderboard
+
+HAS_SKLEARNEX = importlib.util.find_spec("sklearnex") is not None
+HAS_CUML = importlib.util.find_spec("cuml") is not None
+needs_sklearnex = pytest.mark.skipif(
+    not HAS_SKLEARNEX, reason="scikit-learn-intelex is not installed"
+)
+
+# sklearnex's oneDAL solvers are not scikit-learn's: the same pipeline may
+# differ by a few test images of 1,000 (measured: 0 to 2 on mnist-sample).
+TOLERANCE = 0.01
+
+
+def test_sklearn_engine_is_the_pipeline_itself():
+    pipe = pipelines.get("svm")
+    assert engines.convert(pipe, "sklearn") is pipe
+
+
+def test_unknown_engine():
+    with pytest.raises(ValueError, match="unknown engine 'tpu'"):
+        engines.check("tpu")
+    with pytest.raises(runner.RunError, match="--engine: unknown engine"):
+        runner.run(["knn"], datasets=["mnist-sample"], engine="tpu")
+
+
+@pytest.mark.skipif(HAS_CUML, reason="cuML is installed here")
+def test_cuml_missing_is_one_line_with_the_install_command(tmp_path):
+    with pytest.raises(EngineUnavailable, match=r'pip install "mnistbench\[gpu\]"'):
+        engines.check("cuml")
+    cli = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "mnistbench")]
+        + ["run", "knn", "--engine", "cuml"]
+        + ["--dataset", "mnist-sample", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 2
+    assert cli.stderr.count("\n") == 1 and "cuML" in cli.stderr
+    assert "Traceback" not in cli.stderr
+    assert not (tmp_path / "leaderboard.csv").exists()  # nothing ran, nothing lost
+
+
+@needs_sklearnex
+def test_sklearnex_conversion_keeps_every_parameter():
+    pipe = pipelines.get("pca_mlp")
+    converted = engines.convert(pipe, "sklearnex")
+    assert converted is not pipe
+    pca = converted.named_steps["reduce"][0]
+    assert type(pca).__module__.startswith("sklearnex")
+    assert type(converted.named_steps["clf"]).__module__.startswith("sklearn.")  # MLP
+    original = {k: v for k, v in pipe.get_params().items() if "__" in k}
+    new = {k: v for k, v in converted.get_params().items() if "__" in k}
+    for key, value in original.items():
+        if not hasattr(value, "get_params") and not key.endswith("steps"):
+            assert new[key] == value, key
+
+
+@needs_sklearnex
+def test_sklearnex_agrees_with_sklearn_and_says_where_it_ran(tmp_path):
+    names = ["logreg", "svm", "rf", "knn", "pca_mlp"]
+    kw = dict(datasets=["mnist-sample"], train_size=2000, n_jobs=2, plots=False)
+    stock = runner.run(names, out=tmp_path / "sklearn", **kw).rows
+    ex = runner.run(names, out=tmp_path / "ex", engine="sklearnex", **kw).rows
+    assert (stock["status"] == "ok").all() and (ex["status"] == "ok").all()
+    stock, ex = stock.set_index("pipeline"), ex.set_index("pipeline")
+    diff = (ex["accuracy"] - stock["accuracy"]).abs()
+    assert (diff <= TOLERANCE).all(), diff.to_dict()
+    assert (stock["ran_on"].str.fullmatch(r"(\w+:cpu)(,\w+:cpu)*")).all()
+    assert set(ex["engine"]) == {"sklearnex"}
+    # the rows as written, and the steps sklearnex really accelerated
+    board = read_leaderboard(tmp_path / "ex").set_index("pipeline")
+    assert board.loc["svm", "ran_on"].endswith("clf:cpu-onedal")
+    assert board.loc["knn", "ran_on"].endswith("clf:cpu-onedal")
+    # oneDAL's forest has no entropy criterion: sklearnex falls back, and says so
+    assert board.loc["rf", "ran_on"] == "scale:cpu,clf:cpu-fallback"
+    assert board.loc["pca_mlp", "ran_on"].endswith("clf:cpu")  # no sklearnex MLP
+
+
+@needs_sklearnex
+def test_tracker_tells_accelerated_from_fallback():
+    from mnistbench import data
+
+    ds = data.load("mnist-sample")
+    X, y = np.asarray(ds.X_train[:1000]), ds.y_train[:1000]
+    for criterion, where in [("gini", "cpu-onedal"), ("entropy", "cpu-fallback")]:
+        pipe = engines.convert(
+            pipelines.get("rf", clf__criterion=criterion, clf__n_estimators=5),
+            "sklearnex",
+        )
+        with engines.Tracker(pipe, "sklearnex") as tracker:
+            pipe.fit(X, y).predict(X[:10])
+        assert tracker.ran_on() == f"scale:cpu,clf:{where}"
+
+
+def test_cuml_maps_every_builtin_estimator_or_keeps_it_on_the_cpu():
+    """Runs without cuML: the table of what cuML replaces covers the suite."""
+    from mnistbench import _cuml
+
+    cpu_only = {"MLPClassifier", "StandardScaler", "GrayLevels"}
+    for name in ["logreg", "svm", "rf", "knn", "pca_mlp"]:
+        for est in engines._leaf_estimators(pipelines.get(name)):
+            kind = type(est).__name__
+            assert kind in _cuml._CONVERTERS or kind in cpu_only, (name, kind)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAS_CUML, reason="cuML is not installed")
+def test_cuml_runs_every_pipeline_and_says_where(tmp_path):
+    names = ["logreg", "svm", "rf", "knn", "pca_mlp"]
+    kw = dict(datasets=["mnist-sample"], train_size=2000, plots=False)
+    stock = runner.run(names, out=tmp_path / "cpu", **kw).rows.set_index("pipeline")
+    gpu = runner.run(names, out=tmp_path / "gpu", engine="cuml", **kw).rows
+    assert (gpu["status"] == "ok").all(), gpu["error"].tolist()
+    gpu = gpu.set_index("pipeline")
+    assert (gpu["warmup_s"] > 0).all()
+    assert ((gpu["accuracy"] - stock["accuracy"]).abs() <= 0.03).all()
+    assert gpu.loc["svm", "ran_on"] == "reduce:gpu,clf:gpu"
+    assert gpu.loc["rf", "ran_on"] == "scale:cpu,clf:gpu"
+    assert gpu.loc["pca_mlp", "ran_on"] == "reduce:cpu+gpu,clf:cpu"
+
+
+@needs_sklearnex
+def test_bench_engines_compares_side_by_side(tmp_path):
+    from mnistbench import bench
+
+    result = bench.compare_engines(
+        "mnist-sample",
+        engine_names=["sklearn", "sklearnex"],
+        pipeline_names=["knn", "logreg"],
+        train_size=1000,
+        out=tmp_path,
+    )
+    table = result.table
+    assert list(table["pipeline"]) == [
+        "knn",
+        "knn",
+        "logreg",
+        "logreg",
+        "suite",
+        "suite",
+    ]
+    assert list(table["engine"]) == ["sklearn", "sklearnex"] * 3
+    assert (table.loc[table["engine"] == "sklearn", "speedup"] == 1).all()
+    per = table[table["pipeline"] != "suite"]
+    assert (per["status"] == "ok").all() and per["ran_on"].str.len().gt(0).all()
+    assert (per["accuracy_diff"].abs() <= TOLERANCE).all()
+    assert result.csv == tmp_path / "engines-mnist-sample.csv" and result.csv.exists()
+
+
+@pytest.mark.parametrize(
+    "engine_names, message",
+    [(["sklearn"], "at least two engines"), (["sklearn", "tpu"], "unknown engine")],
+)
+def test_bench_engines_bad_arguments(tmp_path, engine_names, message):
+    from mnistbench import bench
+
+    with pytest.raises(bench.BenchError, match=message):
+        bench.compare_engines("mnist-sample", engine_names=engine_names, out=tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing ran, nothing written
