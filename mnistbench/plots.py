@@ -56,6 +56,10 @@ def confusion_figure(y_true, y_pred, class_names, title: str = "") -> Figure:
     return fig
 
 
+def _label(pipeline: str, engine: str) -> str:
+    return pipeline if engine == "sklearn" else f"{pipeline} ({engine})"
+
+
 def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     """Test accuracy against fit + predict seconds (log scale), one point per row."""
     fig = Figure(figsize=(8, 5.5), layout="constrained")
@@ -64,7 +68,8 @@ def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     ax.scatter(
         seconds, rows["accuracy"].astype(float), s=50, color="tab:blue", zorder=3
     )
-    for x, y, name in zip(seconds, rows["accuracy"], rows["pipeline"]):
+    names = map(_label, rows["pipeline"], rows["engine"])
+    for x, y, name in zip(seconds, rows["accuracy"], names):
         ax.annotate(
             name, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=10
         )
@@ -101,14 +106,16 @@ def save_dataset_plots(out: Path, board: pd.DataFrame, dataset) -> list[Path]:
                 len(dataset.y_test),
             )
             continue
+        name = _label(row.pipeline, row.engine)
         fig = confusion_figure(
             dataset.y_test,
             y_pred,
             dataset.class_names,
-            title=f"{row.pipeline} on {dataset.name} (n_train={row.n_train:,}, "
+            title=f"{name} on {dataset.name} (n_train={row.n_train:,}, "
             f"seed {row.seed}):",
         )
-        path = folder / f"{row.pipeline}-confusion.png"
+        suffix = "" if row.engine == "sklearn" else f"-{row.engine}"
+        path = folder / f"{row.pipeline}{suffix}-confusion.png"
         fig.savefig(path, dpi=90)
         written.append(path)
     if len(best):

@@ -238,14 +238,15 @@ def ok_keys(frame: pd.DataFrame) -> set[str]:
 
 
 def best_rows(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
-    """The most accurate ok row per (dataset, pipeline), best first per dataset."""
+    """The most accurate ok row per (dataset, pipeline, engine), best first per
+    dataset: the same pipeline run by two engines keeps a row for each."""
     ok = frame[frame["status"] == "ok"]
     if dataset is not None:
         ok = ok[ok["dataset"] == dataset]
     if ok.empty:
         return ok
     ordered = ok.sort_values(["accuracy", "timestamp_utc"], ascending=[False, False])
-    best = ordered.drop_duplicates(["dataset", "pipeline"])
+    best = ordered.drop_duplicates(["dataset", "pipeline", "engine"])
     return best.sort_values(
         ["dataset", "accuracy"], ascending=[True, False]
     ).reset_index(drop=True)

@@ -169,3 +169,17 @@ def test_bench_engines_bad_arguments(tmp_path, engine_names, message):
     with pytest.raises(bench.BenchError, match=message):
         bench.compare_engines("mnist-sample", engine_names=engine_names, out=tmp_path)
     assert not any(tmp_path.iterdir())  # nothing ran, nothing written
+
+
+@needs_sklearnex
+def test_one_folder_keeps_the_best_of_each_engine(tmp_path):
+    from mnistbench import results
+
+    kw = dict(datasets=["mnist-sample"], train_size=500, out=tmp_path)
+    runner.run(["knn"], **kw)
+    runner.run(["knn"], engine="sklearnex", **kw)  # a new job, not a duplicate
+    best = results.best_rows(read_leaderboard(tmp_path))
+    assert sorted(best["engine"]) == ["sklearn", "sklearnex"]
+    plots = tmp_path / "plots" / "mnist-sample"
+    assert (plots / "knn-confusion.png").exists()
+    assert (plots / "knn-sklearnex-confusion.png").exists()
