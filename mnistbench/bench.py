@@ -477,7 +477,7 @@ class EngineComparison:
 def compare_engines(
     dataset: str = "fashion-mnist",
     *,
-    engine_names: Sequence[str] = ("sklearn", "sklearnex"),
+    engine_names: Sequence[str] | None = None,
     pipeline_names: Sequence[str] | None = None,
     out: str | os.PathLike = "results/bench",
     n_jobs: int | None = None,
@@ -495,13 +495,18 @@ def compare_engines(
     ``accuracy_diff`` each engine's accuracy minus its. ``ran_on`` says where
     every step really ran. Writes ``OUT/engines-DATASET.csv``; the runs' own
     results go to ``OUT/runs/``. Every engine is checked before any runs.
+    The default engines are those that can run here (sklearn, then
+    sklearnex and cuML where installed and usable).
     """
     from mnistbench import engines, pipelines
 
     names = list(pipeline_names or pipelines.available())
-    chosen = list(dict.fromkeys(engine_names))
+    chosen = list(dict.fromkeys(engine_names or engines.available()))
     if len(chosen) < 2:
-        raise BenchError("compare at least two engines, e.g. sklearn and sklearnex")
+        raise BenchError(
+            "compare at least two engines, e.g. sklearn and sklearnex "
+            '(pip install "mnistbench[sklearnex]")'
+        )
     for engine in chosen:
         try:
             engines.check(engine)

@@ -698,9 +698,9 @@ def bench_scaling(dataset, sizes, names, n_jobs, timeout, out, data_home) -> Non
     "engine_names",
     type=click.Choice(ENGINES),
     multiple=True,
-    default=("sklearn", "sklearnex"),
-    show_default=True,
-    help="Engine to compare (repeatable); the first is the baseline.",
+    help="Engine to compare (repeatable); the first is the baseline "
+    "[default: every engine that can run here: sklearn, and sklearnex and "
+    "cuml where installed].",
 )
 @click.option(
     "--train-size", type=int, default=None, help="Fit on this many training images."
@@ -723,7 +723,7 @@ def bench_engines(
 
     result = bench_lib.compare_engines(
         dataset,
-        engine_names=engine_names,
+        engine_names=engine_names or None,
         pipeline_names=list(names) or None,
         train_size=train_size,
         n_jobs=n_jobs,
@@ -732,7 +732,7 @@ def bench_engines(
         data_home=data_home,
         on_result=lambda job, row: _bench_progress(job.engine, job.pipeline, row),
     )
-    base = engine_names[0]
+    base = result.table["engine"].iloc[0]
     table = Table(title=f"engines on {dataset}: fit + predict seconds")
     table.caption = f"ratio: {base}'s seconds / the engine's (suite: whole runs)"
     for col in ("pipeline", "engine", "s", "ratio", "accuracy", "diff", "ran on"):

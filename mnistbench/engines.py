@@ -45,6 +45,7 @@ __all__ = [
     "ENGINES",
     "EngineUnavailable",
     "Tracker",
+    "available",
     "check",
     "convert",
     "device",
@@ -82,6 +83,18 @@ def check(engine: str) -> None:
         from mnistbench import _cuml
 
         _cuml.check()
+
+
+def available() -> list[str]:
+    """The engines that can run here, ``sklearn`` first."""
+    usable = []
+    for engine in ENGINES:
+        try:
+            check(engine)
+        except EngineUnavailable:
+            continue
+        usable.append(engine)
+    return usable
 
 
 def convert(pipe: Pipeline, engine: str) -> Pipeline:
