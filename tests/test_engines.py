@@ -183,3 +183,15 @@ def test_one_folder_keeps_the_best_of_each_engine(tmp_path):
     plots = tmp_path / "plots" / "mnist-sample"
     assert (plots / "knn-confusion.png").exists()
     assert (plots / "knn-sklearnex-confusion.png").exists()
+
+
+def test_bench_engines_cli_needs_two_engines(tmp_path):
+    exe = os.path.join(os.path.dirname(sys.executable), "mnistbench")
+    cli = subprocess.run(
+        [exe, "bench", "engines", "--engine", "sklearn", "--dataset", "mnist-sample"]
+        + ["--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 2 and cli.stderr.count("\n") == 1
+    assert "at least two engines" in cli.stderr and "Traceback" not in cli.stderr
