@@ -211,29 +211,21 @@ def compare_with_peer(
         if on_result is not None:
             on_result("mnistbench", job.pipeline, row)
 
-    start = time.perf_counter()
-    summary = runner.run(
+    summary, ours_wall = _suite_run(
         names,
-        datasets=[dataset],
+        dataset,
+        out,
         n_jobs=n_jobs,
         train_size=train_size,
         timeout=timeout,
-        out=out / "runs",
-        force=True,
         data_home=data_home,
-        download=False,
         on_result=ours_done,
     )
-    ours_wall = time.perf_counter() - start
     table = _peer_table(peer, summary.rows, ours_wall, cores, summary.n_jobs)
     table.insert(0, "dataset", dataset)
     table["n_train"] = n_train
-    for key, value in _machine().items():
-        table[key] = value
     table["run_id"] = summary.run_id
-    csv = out / f"peer-{dataset}.csv"
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    csv = _write_table(table, out, f"peer-{dataset}.csv")
     return PeerComparison(dataset, table, peer, summary, csv)
 
 
@@ -247,6 +239,26 @@ def _machine() -> dict:
         "mnistbench_version": __version__,
         "sklearn_version": versions["scikit-learn"],
     }
+
+
+def _suite_run(names, dataset: str, out: Path, **kw) -> tuple[runner.RunSummary, float]:
+    """A real ``runner.run`` of ``names`` on ``dataset`` into ``OUT/runs``
+    (finished jobs run again), and its wall-clock seconds."""
+    start = time.perf_counter()
+    summary = runner.run(
+        names, datasets=[dataset], out=out / "runs", force=True, download=False, **kw
+    )
+    return summary, time.perf_counter() - start
+
+
+def _write_table(table: pd.DataFrame, out: Path, name: str) -> Path:
+    """``table`` plus the machine's columns, written to ``OUT/name``."""
+    for key, value in _machine().items():
+        table[key] = value
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / name
+    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    return csv
 
 
 def _peer_table(
@@ -372,16 +384,14 @@ def scaling(
     frames = []
     for size in sizes:
         logger.info("scaling: %s at n_train=%d", dataset, size)
-        summary = runner.run(
+        summary, _ = _suite_run(
             names,
-            datasets=[dataset],
+            dataset,
+            out,
             n_jobs=n_jobs,
             train_size=size,
             timeout=timeout,
-            out=out / "runs",
-            force=True,
             data_home=data_home,
-            download=False,
             plots=False,
             on_result=on_result,
         )
@@ -415,15 +425,11 @@ def scaling(
         )
     slopes = pd.DataFrame(slopes)
     table = points.merge(slopes, on="pipeline", how="left")
-    for key, value in _machine().items():
-        table[key] = value
     fig = scaling_figure(
         points, slopes, title=f"{dataset}: cost and accuracy vs n_train"
     )
-    out.mkdir(parents=True, exist_ok=True)
-    csv = out / f"scaling-{dataset}.csv"
+    csv = _write_table(table, out, f"scaling-{dataset}.csv")
     png = out / f"scaling-{dataset}.png"
-    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
     atomic_write(png, lambda f: fig.savefig(f, format="png", dpi=110))
     return Scaling(dataset, points, slopes, fig, [csv, png])
 
@@ -517,29 +523,21 @@ def compare_engines(
     frames, walls = [], {}
     for engine in chosen:
         logger.info("engines: %s with %s", dataset, engine)
-        start = time.perf_counter()
-        summary = runner.run(
+        summary, walls[engine] = _suite_run(
             names,
-            datasets=[dataset],
+            dataset,
+            out,
             n_jobs=n_jobs,
             train_size=train_size,
             engine=engine,
             timeout=timeout,
-            out=out / "runs",
-            force=True,
             data_home=data_home,
-            download=False,
             on_result=on_result,
         )
-        walls[engine] = time.perf_counter() - start
         frames.append(summary.rows)
     table = _engine_table(pd.concat(frames, ignore_index=True), walls, chosen[0])
     table.insert(0, "dataset", dataset)
-    for key, value in _machine().items():
-        table[key] = value
-    csv = out / f"engines-{dataset}.csv"
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    csv = _write_table(table, out, f"engines-{dataset}.csv")
     return EngineComparison(dataset, table, csv)
 
 
