@@ -535,13 +535,16 @@ def compare_engines(
             on_result=on_result,
         )
         frames.append(summary.rows)
-    table = _engine_table(pd.concat(frames, ignore_index=True), walls, chosen[0])
+    table = _engine_table(pd.concat(frames, ignore_index=True), names, walls)
     table.insert(0, "dataset", dataset)
     csv = _write_table(table, out, f"engines-{dataset}.csv")
     return EngineComparison(dataset, table, csv)
 
 
-def _engine_table(rows: pd.DataFrame, walls: dict, base: str) -> pd.DataFrame:
+def _engine_table(rows: pd.DataFrame, names: list, walls: dict) -> pd.DataFrame:
+    """Rows grouped by pipeline in the order of ``names`` (jobs finish in any
+    order), the engines in the order of ``walls``, the first the baseline."""
+    base = next(iter(walls))
     rows = rows.assign(seconds=rows["fit_s"] + rows["predict_s"])
     keep = [
         "pipeline",
@@ -558,10 +561,9 @@ def _engine_table(rows: pd.DataFrame, walls: dict, base: str) -> pd.DataFrame:
         "n_train",
         "run_id",
     ]
-    # grouped by pipeline, the engines in the order given
     order = {e: i for i, e in enumerate(walls)}
     rows = rows.assign(
-        _p=pd.factorize(rows["pipeline"])[0], _e=rows["engine"].map(order)
+        _p=rows["pipeline"].map(names.index), _e=rows["engine"].map(order)
     )
     table = rows.sort_values(["_p", "_e"], kind="stable")[keep].reset_index(drop=True)
     baseline = table[table["engine"] == base].set_index("pipeline")
