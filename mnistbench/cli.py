@@ -83,6 +83,20 @@ data_home_option = click.option(
 )
 
 
+# The job timeout's default, kept equal to runner.DEFAULT_TIMEOUT by a test
+# (the CLI does not import the runner, and so scikit-learn, at start-up).
+timeout_option = click.option(
+    "--timeout",
+    type=float,
+    default=3600,
+    show_default=True,
+    help="Seconds before a job is killed and recorded as timeout.",
+)
+bench_dataset_option = click.option(
+    "--dataset", "-d", default="fashion-mnist", show_default=True, help="Dataset."
+)
+
+
 def _out_option(help_text: str, default: str = "results"):
     """``--out``, the results folder, shared by the commands that use one."""
     return click.option(
@@ -359,13 +373,7 @@ def _results_table(rows, title: str) -> Table:
     help="Library that runs the pipelines: scikit-learn, scikit-learn-intelex "
     "(CPU) or cuML (GPU). The ran_on column says where each step ran.",
 )
-@click.option(
-    "--timeout",
-    type=float,
-    default=3600,
-    show_default=True,
-    help="Seconds before a job is killed and recorded as timeout.",
-)
+@timeout_option
 @_out_option("Folder of leaderboard.csv, predictions/, plots/.")
 @click.option("--resume", is_flag=True, help="Skip jobs that already have an ok row.")
 @click.option("--force", is_flag=True, help="Run finished jobs again (adds new rows).")
@@ -529,9 +537,7 @@ def _ratio(value: float) -> str:
 
 
 @bench.command(name="peer")
-@click.option(
-    "--dataset", "-d", default="fashion-mnist", show_default=True, help="Dataset."
-)
+@bench_dataset_option
 @click.option(
     "--train-size", type=int, default=None, help="Fit on this many training images."
 )
@@ -541,7 +547,7 @@ def _ratio(value: float) -> str:
     default=None,
     help="mnistbench's jobs at once [default: as `mnistbench run`].",
 )
-@click.option("--timeout", type=float, default=3600, show_default=True)
+@timeout_option
 @_out_option(
     "Folder of peer-DATASET.csv and the runs' results.", default="results/bench"
 )
@@ -610,9 +616,7 @@ def bench_peer(dataset, train_size, n_jobs, timeout, out, data_home) -> None:
 
 
 @bench.command(name="scaling")
-@click.option(
-    "--dataset", "-d", default="fashion-mnist", show_default=True, help="Dataset."
-)
+@bench_dataset_option
 @click.option(
     "--sizes",
     default=",".join(str(s) for s in (1000, 2000, 5000, 10000, 20000, 60000)),
@@ -621,7 +625,7 @@ def bench_peer(dataset, train_size, n_jobs, timeout, out, data_home) -> None:
 )
 @click.argument("names", nargs=-1, metavar="[PIPELINE]...")
 @click.option("--n-jobs", type=int, default=None, help="Jobs at once.")
-@click.option("--timeout", type=float, default=3600, show_default=True)
+@timeout_option
 @_out_option(
     "Folder of scaling-DATASET.csv/.png and the runs' results.", default="results/bench"
 )
@@ -690,9 +694,7 @@ def bench_scaling(dataset, sizes, names, n_jobs, timeout, out, data_home) -> Non
 
 @bench.command(name="engines")
 @click.argument("names", nargs=-1, metavar="[PIPELINE]...")
-@click.option(
-    "--dataset", "-d", default="fashion-mnist", show_default=True, help="Dataset."
-)
+@bench_dataset_option
 @click.option(
     "--engine",
     "engine_names",
@@ -706,7 +708,7 @@ def bench_scaling(dataset, sizes, names, n_jobs, timeout, out, data_home) -> Non
     "--train-size", type=int, default=None, help="Fit on this many training images."
 )
 @click.option("--n-jobs", type=int, default=None, help="Jobs at once.")
-@click.option("--timeout", type=float, default=3600, show_default=True)
+@timeout_option
 @_out_option(
     "Folder of engines-DATASET.csv and the runs' results.", default="results/bench"
 )

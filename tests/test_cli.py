@@ -144,3 +144,17 @@ def test_console_script_usage_error():
     proc = _run("fetch")
     assert proc.returncode == 2
     assert "Missing argument" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["run"], ["bench", "peer"], ["bench", "scaling"], ["bench", "engines"]]
+)
+def test_timeout_default_is_the_runners(command):
+    from mnistbench.runner import DEFAULT_TIMEOUT
+
+    ctx = cli.make_context("mnistbench", [*command, "--help"], resilient_parsing=True)
+    sub = ctx.command
+    for name in command:
+        sub = sub.get_command(ctx, name)
+    (option,) = [p for p in sub.params if p.name == "timeout"]
+    assert option.default == DEFAULT_TIMEOUT
