@@ -67,13 +67,16 @@ SCHEMA: dict[str, type] = {
     "n_cores": int,
     "blas": str,
     "host": str,
+    "worker": str,
 }
 COLUMNS = tuple(SCHEMA)
 #: Headers of earlier versions' leaderboards, read as they are (the columns
 #: they lack are empty) and upgraded in place by the first row appended.
 OLDER_HEADERS = (
-    # mnistbench <= 0.2: no ran_on, no warmup_s
-    tuple(c for c in COLUMNS if c not in ("ran_on", "warmup_s")),
+    # mnistbench 0.3: no worker
+    tuple(c for c in COLUMNS if c != "worker"),
+    # mnistbench <= 0.2: no ran_on, no warmup_s, no worker
+    tuple(c for c in COLUMNS if c not in ("ran_on", "warmup_s", "worker")),
 )
 
 logger = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ Each row records the most threads its job could use.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 MIN_TRAIN_SIZE = 10
 DEFAULT_TIMEOUT = 3600.0
+STOP_POLL_S = 2.0
 
 
 class RunError(MnistbenchError, ValueError):
@@ -148,13 +151,16 @@ def run_isolated(
     timeout: float | None = DEFAULT_TIMEOUT,
     threads: int = 1,
     data_home=None,
+    stop: Callable[[], bool] | None = None,
 ) -> dict:
     """Run ``job`` in a new Python process; return its result (never raises
     for the job's own failures).
 
     The result has ``status`` in ok / error / timeout / crashed, the timings
     and scores when ok, and ``error`` otherwise. ``factory`` defaults to the
-    registered one; it must be picklable (a module-level function).
+    registered one; it must be picklable (a module-level function). ``stop``,
+    asked every few seconds, kills the job when it returns true (a Dask worker
+    whose client went away).
     """
     factory = factory or pipelines.info(job.pipeline).factory
     try:
@@ -200,7 +206,8 @@ def run_isolated(
         with _live_lock:
             _live.add(proc)
         try:
-            proc.wait(timeout=timeout)
+            if _wait(proc, timeout, stop) == "stopped":
+                return {"status": "error", "error": "stopped: the run was interrupted"}
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -222,6 +229,32 @@ def run_isolated(
                 "status": "crashed",
                 "error": _describe_exit(proc.returncode, _tail(tmp / "stderr.txt")),
             }
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None, stop) -> str:
+    """Wait for ``proc`` (TimeoutExpired after ``timeout`` s); "stopped" if
+    ``stop()`` said so first."""
+    if stop is None:
+        proc.wait(timeout=timeout)
+        return "done"
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        step = STOP_POLL_S if left is None else max(0.0, min(STOP_POLL_S, left))
+        try:
+            proc.wait(timeout=step)
+            return "done"
+        except subprocess.TimeoutExpired:
+            if left is not None and left <= step:
+                raise
+        try:
+            stopped = stop()
+        except Exception:  # cannot ask (the scheduler is gone): keep going
+            stopped = False
+        if stopped:
+            proc.kill()
+            proc.wait()
+            return "stopped"
 
 
 def _kill_live_jobs() -> None:
@@ -304,6 +337,8 @@ def run(
     train_size: int | None = None,
     engine: str = "sklearn",
     timeout: float | None = DEFAULT_TIMEOUT,
+    scheduler: str | None = None,
+    cluster: str | int | None = None,
     out: str | os.PathLike = "results",
     resume: bool = False,
     force: bool = False,
@@ -336,6 +371,13 @@ def run(
         each row's ``ran_on`` says where every step actually ran.
     timeout : float, optional
         Seconds after which a job is killed and recorded as ``timeout``.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``): the jobs
+        run on its workers (see :mod:`mnistbench._dask`); each row names the
+        worker and the machine that ran it.
+    cluster : str or int, optional
+        ``"local"`` or ``"local:N"`` (or N): start a Dask ``LocalCluster`` of N
+        worker processes on 127.0.0.1 for this run.
     out : path
         Folder of ``leaderboard.csv``, ``predictions/`` and ``plots/``.
     resume, force : bool
@@ -349,14 +391,20 @@ def run(
     """
     import joblib
 
-    from mnistbench.envinfo import environment
-
     pipeline_names = list(dict.fromkeys(pipeline_names))
     if not pipeline_names:
         raise RunError("no pipeline to run: give pipeline names or --all")
     for name in pipeline_names:
         pipelines.info(name)
     cores = joblib.cpu_count()
+    on_dask = scheduler is not None or cluster is not None
+    if scheduler is not None and cluster is not None:
+        raise RunError("--scheduler and --cluster contradict each other; pick one")
+    if on_dask and n_jobs is not None:
+        raise RunError(
+            "--n-jobs is for local runs; on a Dask cluster each worker runs as many "
+            "jobs at once as it has threads (dask worker --nthreads)"
+        )
     if n_jobs is None or n_jobs == -1:
         n_jobs = cores
     if not isinstance(n_jobs, int) or n_jobs < 1:
@@ -380,6 +428,66 @@ def run(
         name: config_fingerprint(pipelines.get(name, **(params or {})))
         for name in pipeline_names
     }
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if on_dask:  # connect first: an unreachable scheduler fails in seconds
+            from mnistbench import _dask
+
+            if isinstance(cluster, str):
+                cluster = _dask.parse_cluster(cluster, cores)
+            if cluster is not None and (not isinstance(cluster, int) or cluster < 1):
+                raise RunError(
+                    f"cluster must be a positive number of workers, got {cluster}"
+                )
+            pool = stack.enter_context(_dask.DaskPool(scheduler, cluster))
+        return _run(
+            pipeline_names,
+            pool=pool,
+            datasets=datasets,
+            seeds=seeds,
+            params=params,
+            n_jobs=n_jobs,
+            cores=cores,
+            train_size=train_size,
+            engine=engine,
+            configs=configs,
+            timeout=timeout,
+            out=out,
+            resume=resume,
+            force=force,
+            data_home=data_home,
+            download=download,
+            download_progress=download_progress,
+            plots=plots,
+            on_start=on_start,
+            on_result=on_result,
+        )
+
+
+def _run(
+    pipeline_names,
+    *,
+    pool,
+    datasets,
+    seeds,
+    params,
+    n_jobs,
+    cores,
+    train_size,
+    engine,
+    configs,
+    timeout,
+    out,
+    resume,
+    force,
+    data_home,
+    download,
+    download_progress,
+    plots,
+    on_start,
+    on_result,
+) -> RunSummary:
+    import joblib
 
     loaded = {}
     for name in dict.fromkeys(datasets):
@@ -423,48 +531,52 @@ def run(
     run_id = (
         datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     )
-    env = environment()
-    n_jobs = max(1, min(n_jobs, len(todo)))
-    threads = max(1, cores // n_jobs)
-    base_row = {
-        "run_id": run_id,
-        "mnistbench_version": __version__,
-        "sklearn_version": env["versions"]["scikit-learn"],
-        "numpy_version": env["versions"]["numpy"],
-        "python_version": env["python_version"],
-        "cpu": env["cpu"],
-        "n_cores": cores,
-        "blas": _blas_summary(env),
-        "host": os.uname().nodename if hasattr(os, "uname") else "",
-        "threads": threads,
-    }
+    if pool is None:
+        n_jobs = max(1, min(n_jobs, len(todo)))
+        threads = max(1, cores // n_jobs)
+        where = "here"
+    else:
+        n_jobs = pool.slots
+        threads = min(pool.threads_by_host().values())
+        where = pool.describe()
+    base_row = {"run_id": run_id, **machine_fields(), "threads": threads}
     logger.info(
         "run %s: %d jobs (%d skipped), %d at once, %d threads each "
-        "(estimators with an explicit n_jobs keep theirs)",
+        "(estimators with an explicit n_jobs keep theirs), on %s",
         run_id,
         len(todo),
         len(skipped),
         n_jobs,
         threads,
+        where,
     )
     if on_start is not None:
         on_start(todo)
 
-    def one(job: Job):
-        return job, run_isolated(
-            job, timeout=timeout, threads=threads, data_home=data_home
-        )
+    if pool is None:
 
-    rows = []
-    try:
+        def one(job: Job):
+            return job, run_isolated(
+                job, timeout=timeout, threads=threads, data_home=data_home
+            )
+
         parallel = joblib.Parallel(
             n_jobs=n_jobs, backend="threading", return_as="generator_unordered"
         )
-        for job, result in parallel(joblib.delayed(one)(job) for job in todo):
-            row = _record(out, job, result, base_row, len(loaded[job.dataset].y_test))
-            rows.append(row)
-            if on_result is not None:
-                on_result(job, row)
+        stream = parallel(joblib.delayed(one)(job) for job in todo)
+    else:
+        stream = pool.results(
+            todo, run_id=run_id, timeout=timeout, data_home=data_home, download=download
+        )
+    rows = []
+    try:
+        with contextlib.closing(stream):
+            for job, result in stream:
+                n_test = len(loaded[job.dataset].y_test)
+                row = _record(out, job, result, base_row, n_test)
+                rows.append(row)
+                if on_result is not None:
+                    on_result(job, row)
     except BaseException:
         _kill_live_jobs()
         raise
@@ -480,9 +592,29 @@ def run(
     return RunSummary(run_id, out, frame, skipped, made, n_jobs)
 
 
+def machine_fields() -> dict:
+    """The leaderboard columns that describe this machine and its software."""
+    from mnistbench.envinfo import environment
+
+    env = environment()
+    return {
+        "mnistbench_version": __version__,
+        "sklearn_version": env["versions"]["scikit-learn"],
+        "numpy_version": env["versions"]["numpy"],
+        "python_version": env["python_version"],
+        "cpu": env["cpu"],
+        "n_cores": env["n_cores"],
+        "blas": _blas_summary(env),
+        "host": os.uname().nodename if hasattr(os, "uname") else "",
+    }
+
+
 def _record(out: Path, job: Job, result: dict, base_row: dict, n_test: int) -> dict:
+    # A job run elsewhere (a Dask worker) brings its own machine's columns.
     row = {
         **base_row,
+        **result.get("machine", {}),
+        "worker": result.get("worker", ""),
         "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "job_key": job.key,
         "dataset": job.dataset,

@@ -1,0 +1,394 @@
+"""Run jobs on a Dask cluster: an existing one (``tcp://HOST:PORT``) or a local one.
+
+A job travels as its small description (:class:`mnistbench.runner.Job`: the
+dataset and pipeline names, params, seed, engine), never as arrays. The worker
+finds the pipeline in its own registry, loads the data from its own data home
+(downloading it there once, if allowed), and runs the job exactly as a local
+run does: in a process of its own, under the same hard timeout
+(:func:`mnistbench.runner.run_isolated`). The result (scores, timings, the
+predictions as int16, and the machine and worker it ran on) comes back to the
+client, which alone writes the leaderboard.
+
+Faults. When a worker dies while it runs a job, Dask's scheduler gives the job
+to another worker. The job itself counts its starts in a Dask ``Variable``: a
+job whose worker died twice is recorded as ``crashed`` instead of being tried a
+third time, whatever the scheduler's ``allowed-failures`` (if that is 0, the
+scheduler gives up at the first death and the job is ``crashed`` then). A
+scheduler that cannot be reached is an error after ``CONNECT_TIMEOUT`` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from mnistbench import __version__
+from mnistbench.exceptions import MnistbenchError
+
+__all__ = ["ClusterError", "DaskPool", "check", "parse_cluster"]
+
+logger = logging.getLogger(__name__)
+
+INSTALL = 'pip install "mnistbench[dask]"'
+#: Seconds to reach the scheduler, and to wait for its first worker.
+CONNECT_TIMEOUT = 10.0
+#: Seconds a run waits with no worker at all before it gives up.
+NO_WORKER_TIMEOUT = 120.0
+#: A job is started at most this many times (once, and once more elsewhere).
+MAX_STARTS = 2
+
+
+class ClusterError(MnistbenchError, ValueError):
+    """The Dask cluster cannot be used: not installed, unreachable, unfit."""
+
+
+def check() -> None:
+    """Raise ClusterError, with the install command, unless Dask can be used."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ClusterError(
+            f"Dask's distributed scheduler is not installed; run: {INSTALL}"
+        ) from None
+
+
+def parse_cluster(spec: str, cores: int) -> int:
+    """Worker processes asked for by ``local`` (one per core) or ``local:N``."""
+    name, _, count = spec.partition(":")
+    if name != "local":
+        raise ClusterError(
+            f"--cluster must be local or local:N (N worker processes), got {spec!r}; "
+            "for a cluster that is already running, pass --scheduler tcp://HOST:PORT"
+        )
+    if not count:
+        return cores
+    if not count.isdigit() or int(count) < 1:
+        raise ClusterError(
+            f"--cluster local:N needs a positive number of workers, got {spec!r}"
+        )
+    return int(count)
+
+
+def _check_address(address: str) -> str:
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise ClusterError(
+            f"--scheduler must look like tcp://HOST:PORT, got {address!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# --- on the workers -----------------------------------------------------------
+
+
+def _worker_facts(dask_worker) -> dict:
+    """What the client needs to know of a worker (run there by ``client.run``)."""
+    import joblib
+
+    return {
+        "host": _host_of(dask_worker.address),
+        "cores": joblib.cpu_count(),
+        "nthreads": dask_worker.state.nthreads,
+        "mnistbench": __version__,
+    }
+
+
+def _host_of(address: str) -> str:
+    return urlsplit(address).hostname or address
+
+
+@functools.cache
+def _machine() -> dict:
+    """This worker's machine, as leaderboard columns (computed once per process)."""
+    from mnistbench.runner import machine_fields
+
+    return machine_fields()
+
+
+def _starts_name(run_id: str, key: str) -> str:
+    return f"mnistbench-{run_id}-{key}-starts"
+
+
+def _stop_name(run_id: str) -> str:
+    return f"mnistbench-{run_id}-stop"
+
+
+def run_remote(
+    job,
+    *,
+    run_id: str,
+    timeout: float | None,
+    threads_by_host: dict[str, int],
+    data_home,
+    download: bool,
+) -> dict:
+    """Run ``job`` on the Dask worker this is called on; return its result."""
+    from distributed import Event, Variable, get_worker
+
+    from mnistbench import data, pipelines, runner
+
+    worker = get_worker()
+    starts = Variable(_starts_name(run_id, job.key))
+    before = list(starts.get(timeout=CONNECT_TIMEOUT))
+    base = {"worker": worker.address, "machine": _machine()}
+    if len(before) >= MAX_STARTS:
+        return {**base, "status": "crashed", "error": _died(before)}
+    starts.set([*before, worker.address])
+
+    threads = threads_by_host.get(_host_of(worker.address))
+    if threads is None:  # a worker that joined after the run started
+        threads = max(1, _machine()["n_cores"] // worker.state.nthreads)
+    try:
+        pipe = pipelines.get(job.pipeline, **dict(job.params))
+    except Exception as exc:
+        return {**base, "status": "error", "error": f"on {worker.address}: {exc}"}
+    if job.config and runner.config_fingerprint(pipe) != job.config:
+        return {
+            **base,
+            "status": "error",
+            "error": f"pipeline {job.pipeline!r} on {worker.address} is not defined "
+            "as on the client; install the same mnistbench everywhere",
+        }
+    try:  # here, not in the job process: a worker downloads a dataset once
+        data.load(job.dataset, data_home=data_home, download=download)
+    except Exception as exc:
+        return {
+            **base,
+            "status": "error",
+            "error": f"{worker.address} cannot load {job.dataset}: {exc}",
+        }
+    stop = Event(_stop_name(run_id))
+    result = runner.run_isolated(
+        job, timeout=timeout, threads=threads, data_home=data_home, stop=stop.is_set
+    )
+    if before:
+        note = f"Retried: {_died(before)}"
+        result["warnings"] = "; ".join(filter(None, [note, result.get("warnings")]))
+    return {**result, **base}
+
+
+def _died(addresses: Sequence[str]) -> str:
+    if len(addresses) == 1:
+        return f"its worker {addresses[0]} died while running it"
+    where = ", ".join(addresses)
+    return f"the workers running it died {len(addresses)} times ({where})"
+
+
+# --- on the client ------------------------------------------------------------
+
+
+@dataclass
+class DaskPool:
+    """A connection to a Dask cluster that runs jobs and yields their results.
+
+    Use as a context manager; ``cluster=N`` starts a ``LocalCluster`` of N
+    single-threaded worker processes on 127.0.0.1 (closed on exit), otherwise
+    ``scheduler`` is the address of a running scheduler.
+    """
+
+    scheduler: str | None = None
+    cluster: int | None = None
+    connect_timeout: float = CONNECT_TIMEOUT
+    client: object = field(default=None, init=False, repr=False)
+    workers: dict = field(default_factory=dict, init=False)
+    _local: object = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> DaskPool:
+        check()
+        import dask
+        from distributed import Client, LocalCluster
+
+        try:
+            with dask.config.set({"distributed.comm.timeouts.connect": "5s"}):
+                if self.cluster is not None:
+                    self._local = LocalCluster(
+                        n_workers=self.cluster,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
+                    self.client = Client(self._local, timeout=self.connect_timeout)
+                    self.scheduler = self._local.scheduler_address
+                else:
+                    self.scheduler = _check_address(self.scheduler)
+                    self.client = Client(self.scheduler, timeout=self.connect_timeout)
+        except ClusterError:
+            raise
+        except Exception as exc:  # OSError, or garbage from a non-Dask server
+            self.close()
+            where = self.scheduler or "a local cluster"
+            raise ClusterError(
+                f"cannot connect to the Dask scheduler at {where}: {_one_line(exc)}"
+            ) from None
+        try:
+            self._survey()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def address(self) -> str:
+        return str(self.scheduler)
+
+    def _survey(self) -> None:
+        """Wait for a worker, then check every worker's mnistbench."""
+        try:
+            self.client.wait_for_workers(1, timeout=self.connect_timeout)
+        except Exception:
+            raise ClusterError(
+                f"the Dask scheduler at {self.address} has no workers (waited "
+                f"{self.connect_timeout:g} s); start some with: "
+                f"dask worker {self.address}"
+            ) from None
+        try:
+            self.workers = self.client.run(_worker_facts)
+        except Exception as exc:
+            raise ClusterError(
+                f"the Dask workers cannot run mnistbench ({_one_line(exc)}); "
+                f"install mnistbench {__version__} where every worker runs"
+            ) from None
+        other = {a: f["mnistbench"] for a, f in self.workers.items()}
+        other = {a: v for a, v in other.items() if v != __version__}
+        if other:
+            address, version = next(iter(other.items()))
+            raise ClusterError(
+                f"worker {address} has mnistbench {version}, this client "
+                f"{__version__}; install the same version everywhere"
+            )
+
+    @property
+    def slots(self) -> int:
+        """Jobs the cluster runs at once (its workers' threads)."""
+        return sum(f["nthreads"] for f in self.workers.values())
+
+    def threads_by_host(self) -> dict[str, int]:
+        """Threads each job gets on each host: its cores over the job slots
+        of all the workers on that host."""
+        cores: dict[str, int] = {}
+        slots: dict[str, int] = {}
+        for facts in self.workers.values():
+            cores[facts["host"]] = facts["cores"]
+            slots[facts["host"]] = slots.get(facts["host"], 0) + facts["nthreads"]
+        return {h: max(1, cores[h] // slots[h]) for h in cores}
+
+    def describe(self) -> str:
+        hosts = {f["host"] for f in self.workers.values()}
+        return (
+            f"Dask scheduler {self.address}: {len(self.workers)} worker(s) on "
+            f"{len(hosts)} host(s), {self.slots} job(s) at once"
+        )
+
+    def results(
+        self,
+        jobs: Sequence,
+        *,
+        run_id: str,
+        timeout: float | None,
+        data_home,
+        download: bool,
+    ) -> Iterator[tuple[object, dict]]:
+        """Submit every job; yield (job, result) as each one finishes."""
+        from distributed import Event, Variable, wait
+        from distributed.scheduler import KilledWorker
+
+        client = self.client
+        threads = self.threads_by_host()
+        pending = {}
+        starts = {}
+        for job in jobs:
+            starts[job.key] = Variable(_starts_name(run_id, job.key), client=client)
+            starts[job.key].set([])
+            future = client.submit(
+                run_remote,
+                job,
+                run_id=run_id,
+                timeout=timeout,
+                threads_by_host=threads,
+                data_home=None if data_home is None else str(data_home),
+                download=download,
+                key=f"mnistbench-{job.pipeline}-{job.key}-{run_id}",
+                pure=False,
+            )
+            pending[future] = job
+        idle_since = None
+        try:
+            while pending:
+                done, _ = wait(list(pending), timeout=5, return_when="FIRST_COMPLETED")
+                if not done:
+                    idle_since = self._check_workers(idle_since)
+                    continue
+                idle_since = None
+                for future in done:
+                    job = pending.pop(future)
+                    yield job, self._outcome(future, starts[job.key], KilledWorker)
+                    future.release()
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(
+                f"lost the Dask scheduler at {self.address} ({_one_line(exc)}); "
+                f"{len(pending)} job(s) did not finish: run again with --resume"
+            ) from None
+        finally:
+            if pending:  # interrupted: stop the jobs still running on workers
+                with contextlib.suppress(Exception):
+                    Event(_stop_name(run_id), client=client).set()
+                    client.cancel(list(pending))
+            with contextlib.suppress(Exception):
+                for var in starts.values():
+                    var.delete()
+
+    def _outcome(self, future, starts, killed_worker) -> dict:
+        try:
+            return future.result()
+        except killed_worker:
+            try:
+                died = list(starts.get(timeout=1))
+            except Exception:
+                died = []
+            text = _died(died) if died else "its workers died while running it"
+            return {"status": "crashed", "error": text}
+        except (OSError, TimeoutError):
+            raise
+        except Exception as exc:  # the task itself failed on the worker
+            return {"status": "error", "error": f"on the Dask worker: {_one_line(exc)}"}
+
+    def _check_workers(self, idle_since: float | None) -> float | None:
+        if self.client.scheduler_info(n_workers=-1)["workers"]:
+            return None
+        now = time.monotonic()
+        if idle_since is None:
+            logger.warning("the Dask cluster has no workers; waiting for one")
+            return now
+        if now - idle_since > NO_WORKER_TIMEOUT:
+            raise ClusterError(
+                f"the Dask scheduler at {self.address} has had no workers for "
+                f"{NO_WORKER_TIMEOUT:g} s; start some, then run again with --resume"
+            )
+        return idle_since
+
+    def close(self) -> None:
+        for thing in (self.client, self._local):
+            if thing is not None:
+                with contextlib.suppress(Exception):
+                    thing.close()
+        self.client = self._local = None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    first = text.splitlines()[0][:300] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
