@@ -35,8 +35,10 @@ __all__ = ["ClusterError", "DaskPool", "check", "parse_cluster"]
 logger = logging.getLogger(__name__)
 
 INSTALL = 'pip install "mnistbench[dask]"'
-#: Seconds to reach the scheduler, and to wait for its first worker.
-CONNECT_TIMEOUT = 10.0
+#: Seconds to reach the scheduler.
+CONNECT_TIMEOUT = 5.0
+#: Seconds to wait for the scheduler's first worker.
+WORKER_WAIT = 10.0
 #: Seconds a run waits with no worker at all before it gives up.
 NO_WORKER_TIMEOUT = 120.0
 #: A job is started at most this many times (once, and once more elsewhere).
@@ -139,10 +141,10 @@ def run_remote(
     worker = get_worker()
     starts = Variable(_starts_name(run_id, job.key))
     before = list(starts.get(timeout=CONNECT_TIMEOUT))
-    base = {"worker": worker.address, "machine": _machine()}
     if len(before) >= MAX_STARTS:
-        return {**base, "status": "crashed", "error": _died(before)}
-    starts.set([*before, worker.address])
+        return _crashed(before)
+    base = {"worker": worker.address, "machine": _machine()}
+    starts.set([*before, base])
 
     threads = threads_by_host.get(_host_of(worker.address))
     if threads is None:  # a worker that joined after the run started
@@ -176,7 +178,13 @@ def run_remote(
     return {**result, **base}
 
 
-def _died(addresses: Sequence[str]) -> str:
+def _crashed(starts: Sequence[dict]) -> dict:
+    """The result of a job whose workers died: the last one ran it."""
+    return {**starts[-1], "status": "crashed", "error": _died(starts)}
+
+
+def _died(starts: Sequence[dict]) -> str:
+    addresses = [s["worker"] for s in starts]
     if len(addresses) == 1:
         return f"its worker {addresses[0]} died while running it"
     where = ", ".join(addresses)
@@ -229,7 +237,8 @@ class DaskPool:
             self.close()
             where = self.scheduler or "a local cluster"
             raise ClusterError(
-                f"cannot connect to the Dask scheduler at {where}: {_one_line(exc)}"
+                f"cannot connect to the Dask scheduler at {where} "
+                f"({_one_line(exc)}); is it running, and reachable from here?"
             ) from None
         try:
             self._survey()
@@ -248,11 +257,11 @@ class DaskPool:
     def _survey(self) -> None:
         """Wait for a worker, then check every worker's mnistbench."""
         try:
-            self.client.wait_for_workers(1, timeout=self.connect_timeout)
+            self.client.wait_for_workers(1, timeout=WORKER_WAIT)
         except Exception:
             raise ClusterError(
                 f"the Dask scheduler at {self.address} has no workers (waited "
-                f"{self.connect_timeout:g} s); start some with: "
+                f"{WORKER_WAIT:g} s); start some with: "
                 f"dask worker {self.address}"
             ) from None
         try:
@@ -328,8 +337,11 @@ class DaskPool:
         idle_since = None
         try:
             while pending:
-                done, _ = wait(list(pending), timeout=5, return_when="FIRST_COMPLETED")
-                if not done:
+                try:
+                    done, _ = wait(
+                        list(pending), timeout=5, return_when="FIRST_COMPLETED"
+                    )
+                except TimeoutError:  # nothing finished in 5 s
                     idle_since = self._check_workers(idle_since)
                     continue
                 idle_since = None
@@ -352,19 +364,21 @@ class DaskPool:
                     var.delete()
 
     def _outcome(self, future, starts, killed_worker) -> dict:
-        try:
-            return future.result()
-        except killed_worker:
+        if future.status != "error":
+            return future.result()  # raises if the scheduler lost it
+        exc = future.exception()
+        if isinstance(exc, killed_worker):
             try:
                 died = list(starts.get(timeout=1))
             except Exception:
                 died = []
-            text = _died(died) if died else "its workers died while running it"
-            return {"status": "crashed", "error": text}
-        except (OSError, TimeoutError):
-            raise
-        except Exception as exc:  # the task itself failed on the worker
-            return {"status": "error", "error": f"on the Dask worker: {_one_line(exc)}"}
+            if died:
+                return _crashed(died)
+            return {"status": "crashed", "error": "its workers died while running it"}
+        # The task itself failed on the worker (not the job: run_remote
+        # reports the job's own failures as results).
+        logger.debug("Dask task failed", exc_info=exc)
+        return {"status": "error", "error": f"on the Dask worker: {_one_line(exc)}"}
 
     def _check_workers(self, idle_since: float | None) -> float | None:
         if self.client.scheduler_info(n_workers=-1)["workers"]:

@@ -318,8 +318,17 @@ def _results_table(rows, title: str) -> Table:
         for r in rows
         if r.get("engine", "sklearn") != "sklearn" and isinstance(r.get("ran_on"), str)
     ]
+    # Which Dask worker ran what (a local run has no workers).
+    by_worker: dict[str, list[str]] = {}
+    for r in rows:
+        if isinstance(r.get("worker"), str) and r["worker"]:
+            by_worker.setdefault(r["worker"], []).append(r["pipeline"])
+    captions = []
     if ran_on:
-        table.caption = "ran on: " + "\n        ".join(ran_on)
+        captions.append("ran on: " + "\n        ".join(ran_on))
+    captions += [f"worker {w}: {', '.join(p)}" for w, p in by_worker.items()]
+    if captions:
+        table.caption = "\n".join(captions)
         table.caption_justify = "left"
     return table
 
@@ -374,6 +383,21 @@ def _results_table(rows, title: str) -> Table:
     "(CPU) or cuML (GPU). The ran_on column says where each step ran.",
 )
 @timeout_option
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    default=None,
+    help="Run the jobs on the workers of this running Dask scheduler "
+    '(pip install "mnistbench[dask]"). Each worker loads the data from its own '
+    "data home.",
+)
+@click.option(
+    "--cluster",
+    metavar="local[:N]",
+    default=None,
+    help="Start a Dask cluster of N worker processes on this machine for the run "
+    "[N: one per core].",
+)
 @_out_option("Folder of leaderboard.csv, predictions/, plots/.")
 @click.option("--resume", is_flag=True, help="Skip jobs that already have an ok row.")
 @click.option("--force", is_flag=True, help="Run finished jobs again (adds new rows).")
@@ -388,6 +412,8 @@ def run(
     train_size,
     engine,
     timeout,
+    scheduler,
+    cluster,
     out,
     resume,
     force,
@@ -396,7 +422,8 @@ def run(
     """Fit and score pipelines; append the results to OUT/leaderboard.csv.
 
     Each job (dataset, pipeline, params, seed) runs in its own process under a
-    hard timeout. Exit code 0 only if every job succeeded.
+    hard timeout, here or on a Dask cluster's workers. Exit code 0 only if
+    every job succeeded.
     """
     from mnistbench import pipelines, runner
 
@@ -445,6 +472,8 @@ def run(
                 train_size=train_size,
                 engine=engine,
                 timeout=timeout,
+                scheduler=scheduler,
+                cluster=cluster,
                 out=out,
                 resume=resume,
                 force=force,
@@ -462,6 +491,8 @@ def run(
     rows.sort(key=_by_accuracy)
     if rows:
         console.print(_results_table(rows, f"run {summary.run_id}"))
+    if summary.where != "here":
+        console.print(f"ran on: {summary.where}")
     console.print(f"leaderboard: {summary.out_dir / 'leaderboard.csv'}")
     if summary.plots:
         n_plots = len(summary.plots)

@@ -267,8 +267,8 @@ def _kill_live_jobs() -> None:
 
 @dataclass
 class RunSummary:
-    """What ``run`` did: this run's rows, the jobs it skipped, and how many
-    jobs it ran at once."""
+    """What ``run`` did: this run's rows, the jobs it skipped, how many jobs
+    it ran at once, and where (``"here"`` or the Dask cluster)."""
 
     run_id: str
     out_dir: Path
@@ -276,6 +276,7 @@ class RunSummary:
     skipped: list[Job]
     plots: list[Path]
     n_jobs: int = 1
+    where: str = "here"
 
     @property
     def ok(self) -> bool:
@@ -589,7 +590,7 @@ def _run(
         board = results.read_leaderboard(out)
         for name in dict.fromkeys(j.dataset for j in todo):
             made += save_dataset_plots(out, board, loaded[name])
-    return RunSummary(run_id, out, frame, skipped, made, n_jobs)
+    return RunSummary(run_id, out, frame, skipped, made, n_jobs, where)
 
 
 def machine_fields() -> dict:
