@@ -223,7 +223,7 @@ class DaskPool:
                         threads_per_worker=1,
                         processes=True,
                         host="127.0.0.1",
-                        dashboard_address=None,
+                        dashboard_address=":0",
                         silence_logs=logging.ERROR,
                     )
                     self.client = Client(self._local, timeout=self.connect_timeout)

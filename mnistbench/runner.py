@@ -615,7 +615,7 @@ def _record(out: Path, job: Job, result: dict, base_row: dict, n_test: int) -> d
     row = {
         **base_row,
         **result.get("machine", {}),
-        "worker": result.get("worker", ""),
+        "worker": result.get("worker"),
         "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "job_key": job.key,
         "dataset": job.dataset,
