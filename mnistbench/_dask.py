@@ -15,10 +15,14 @@ job whose worker died twice is recorded as ``crashed`` instead of being tried a
 third time, whatever the scheduler's ``allowed-failures`` (if that is 0, the
 scheduler gives up at the first death and the job is ``crashed`` then). A
 scheduler that cannot be reached is an error after ``CONNECT_TIMEOUT`` seconds.
+A job whose client cancelled it, or went away (Ctrl-C, killed), is killed on
+its worker within ``runner.STOP_POLL_S`` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import logging
@@ -43,6 +47,11 @@ WORKER_WAIT = 10.0
 NO_WORKER_TIMEOUT = 120.0
 #: A job is started at most this many times (once, and once more elsewhere).
 MAX_STARTS = 2
+
+
+# How Dask says a future is lost (the scheduler went away, say); asyncio's is a
+# BaseException.
+_CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError)
 
 
 class ClusterError(MnistbenchError, ValueError):
@@ -120,10 +129,6 @@ def _starts_name(run_id: str, key: str) -> str:
     return f"mnistbench-{run_id}-{key}-starts"
 
 
-def _stop_name(run_id: str) -> str:
-    return f"mnistbench-{run_id}-stop"
-
-
 def run_remote(
     job,
     *,
@@ -134,7 +139,7 @@ def run_remote(
     download: bool,
 ) -> dict:
     """Run ``job`` on the Dask worker this is called on; return its result."""
-    from distributed import Event, Variable, get_worker
+    from distributed import Variable, get_worker
 
     from mnistbench import data, pipelines, runner
 
@@ -168,9 +173,15 @@ def run_remote(
             "status": "error",
             "error": f"{worker.address} cannot load {job.dataset}: {exc}",
         }
-    stop = Event(_stop_name(run_id))
+    key = worker.get_current_task()
+
+    def released() -> bool:
+        """The client cancelled the job, or went away: its futures are gone."""
+        task = worker.state.tasks.get(key)
+        return task is None or task.state == "cancelled"
+
     result = runner.run_isolated(
-        job, timeout=timeout, threads=threads, data_home=data_home, stop=stop.is_set
+        job, timeout=timeout, threads=threads, data_home=data_home, stop=released
     )
     if before:
         note = f"Retried: {_died(before)}"
@@ -312,7 +323,7 @@ class DaskPool:
         download: bool,
     ) -> Iterator[tuple[object, dict]]:
         """Submit every job; yield (job, result) as each one finishes."""
-        from distributed import Event, Variable, wait
+        from distributed import Variable, wait
         from distributed.scheduler import KilledWorker
 
         client = self.client
@@ -349,15 +360,15 @@ class DaskPool:
                     job = pending.pop(future)
                     yield job, self._outcome(future, starts[job.key], KilledWorker)
                     future.release()
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, *_CANCELLED) as exc:
+            logger.debug("lost the scheduler", exc_info=exc)
             raise ClusterError(
-                f"lost the Dask scheduler at {self.address} ({_one_line(exc)}); "
+                f"lost the connection to the Dask scheduler at {self.address}; "
                 f"{len(pending)} job(s) did not finish: run again with --resume"
             ) from None
         finally:
-            if pending:  # interrupted: stop the jobs still running on workers
+            if pending:  # interrupted: the workers kill the jobs they run
                 with contextlib.suppress(Exception):
-                    Event(_stop_name(run_id), client=client).set()
                     client.cancel(list(pending))
             with contextlib.suppress(Exception):
                 for var in starts.values():
@@ -365,7 +376,7 @@ class DaskPool:
 
     def _outcome(self, future, starts, killed_worker) -> dict:
         if future.status != "error":
-            return future.result()  # raises if the scheduler lost it
+            return future.result()  # raises CancelledError if the scheduler lost it
         exc = future.exception()
         if isinstance(exc, killed_worker):
             try:

@@ -75,6 +75,23 @@ def _setup_logging(verbose: int) -> None:
     pooch.get_logger().setLevel(level if verbose else logging.WARNING)
 
 
+def _quiet_dask() -> None:
+    """Dask logs lost connections and dead workers with tracebacks; the run
+    reports what they mean in one line (or a row), so show them only at -vv."""
+    try:
+        import distributed  # noqa: F401  (configures its loggers on import)
+    except ImportError:
+        return  # the run says how to install it
+    ours = logging.getLogger("mnistbench")
+    debug = ours.getEffectiveLevel() <= logging.DEBUG
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("distributed", "tornado"):
+            log = logging.getLogger(name)
+            log.handlers[:] = ours.handlers if name == "distributed" else []
+            log.setLevel(logging.WARNING if debug else logging.CRITICAL)
+            log.propagate = name != "distributed"
+
+
 data_home_option = click.option(
     "--data-home",
     type=click.Path(file_okay=False),
@@ -435,6 +452,8 @@ def run(
             "or use --all"
         )
     chosen = pipelines.available() if run_all else list(names)
+    if scheduler is not None or cluster is not None:
+        _quiet_dask()
     console = _console()
     progress = Progress(
         TextColumn("{task.description}"),

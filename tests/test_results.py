@@ -175,3 +175,24 @@ def test_an_older_leaderboard_is_read_and_upgraded_by_the_next_row(tmp_path):
 
     pd.testing.assert_frame_equal(cells(after.iloc[:5]), cells(before))
     assert after.loc[5, "ran_on"] == "clf:cpu"
+
+
+def test_a_0_3_leaderboard_gains_the_worker_column(tmp_path):
+    """A real 0.3.0 leaderboard (no worker column) is read as it is, and the
+    first row appended (from a Dask worker, say) upgrades it in place."""
+    import shutil
+    from pathlib import Path
+
+    old = Path(__file__).parent / "data" / "leaderboard-0.3.0.csv"
+    shutil.copy(old, tmp_path / "leaderboard.csv")
+    before = read_leaderboard(tmp_path)
+    assert len(before) == 2 and before["worker"].isna().all()
+    assert before.loc[0, "ran_on"] == "reduce:cpu-onedal,clf:cpu-onedal"
+
+    append_row(tmp_path, row(worker="tcp://10.0.0.7:40123"))
+    assert (tmp_path / "leaderboard.csv").read_text().splitlines()[0] == ",".join(
+        COLUMNS
+    )
+    after = read_leaderboard(tmp_path)
+    assert list(after["accuracy"][:2]) == list(before["accuracy"])
+    assert after["worker"].tolist()[2] == "tcp://10.0.0.7:40123"
