@@ -476,6 +476,8 @@ def run(
             if status == "ok"
             else row["error"]
         )
+        if str(row.get("warnings") or "").startswith("Retried:"):  # on Dask
+            detail += f" ({row['warnings'].split(';')[0].lower()})"
         style = _STATUS_STYLE.get(status, "")
         progress.console.print(f"[{style}]{status:>7}[/] {job}: {detail}")
         progress.advance(task)
