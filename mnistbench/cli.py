@@ -84,6 +84,12 @@ def _quiet_dask() -> None:
         return  # the run says how to install it
     ours = logging.getLogger("mnistbench")
     debug = ours.getEffectiveLevel() <= logging.DEBUG
+    if not debug:  # each row records its worker's versions
+        import warnings
+
+        from distributed.versions import VersionMismatchWarning
+
+        warnings.filterwarnings("ignore", category=VersionMismatchWarning)
     for name in list(logging.root.manager.loggerDict):
         if name.split(".")[0] in ("distributed", "tornado"):
             log = logging.getLogger(name)
