@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
 import socket
 import threading
 from pathlib import Path
@@ -155,3 +156,15 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def plugin_env(tmp_path):
+    """An environment whose processes see the misbehaving pipelines of
+    ``helpers`` as an entry-point plugin (``sleepy``, ``hang``, ``boom``...)."""
+    from helpers import write_plugin
+
+    site = write_plugin(tmp_path / "site")
+    tests = Path(__file__).parent
+    path = os.pathsep.join([str(site), str(tests), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}

@@ -6,6 +6,7 @@ also expose them to fresh ``mnistbench`` processes as an entry-point plugin.
 
 import os
 import signal
+import sys
 import time
 
 import numpy as np
@@ -73,3 +74,8 @@ def write_plugin(site, entry_points=ENTRY_POINTS, name="mnistbench_testplugins")
     )
     (info / "entry_points.txt").write_text(entry_points)
     return site
+
+
+def mnistbench(*args):
+    """The command line of this environment's ``mnistbench`` console script."""
+    return [os.path.join(os.path.dirname(sys.executable), "mnistbench"), *args]

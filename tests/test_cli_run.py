@@ -3,19 +3,17 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import write_plugin
+from helpers import mnistbench
 from test_cli import one_line_error
 
 from mnistbench.cli import cli
 from mnistbench.results import COLUMNS, read_leaderboard
 
-TESTS = Path(__file__).parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -121,17 +119,6 @@ def test_param_is_applied_and_recorded(runner, tmp_path):
 
 
 # --- real processes, with the misbehaving pipelines as an entry-point plugin ---
-
-
-@pytest.fixture
-def plugin_env(tmp_path):
-    site = write_plugin(tmp_path / "site")
-    path = os.pathsep.join([str(site), str(TESTS), os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
-
-
-def mnistbench(*args):
-    return [os.path.join(os.path.dirname(sys.executable), "mnistbench"), *args]
 
 
 def test_timeout_kills_a_hanging_job(tmp_path, plugin_env):

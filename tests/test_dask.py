@@ -8,11 +8,10 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import write_plugin
+from helpers import mnistbench
 
 from mnistbench import pipelines, results, runner
 from mnistbench._dask import ClusterError
@@ -21,7 +20,6 @@ distributed = pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")  # a dependency of distributed
 
 pytestmark = pytest.mark.distributed
-TESTS = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
@@ -103,17 +101,6 @@ def test_a_stopped_job_is_killed(tmp_path):
 
 
 # --- a worker killed mid-job, through the command line ------------------------
-
-
-@pytest.fixture
-def plugin_env(tmp_path):
-    site = write_plugin(tmp_path / "site")
-    path = os.pathsep.join([str(site), str(TESTS), os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
-
-
-def mnistbench(*args):
-    return [os.path.join(os.path.dirname(sys.executable), "mnistbench"), *args]
 
 
 def kill_workers_mid_job(proc: subprocess.Popen, times: int) -> list[int]:
