@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from mnistbench import __version__
 from mnistbench.exceptions import MnistbenchError
 
-__all__ = ["ClusterError", "DaskPool", "check", "parse_cluster"]
+__all__ = ["ClusterError", "DaskPool", "check", "cluster_size"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +68,20 @@ def check() -> None:
         ) from None
 
 
-def parse_cluster(spec: str, cores: int) -> int:
-    """Worker processes asked for by ``local`` (one per core) or ``local:N``."""
-    name, _, count = spec.partition(":")
-    if name != "local":
-        raise ClusterError(
-            f"--cluster must be local or local:N (N worker processes), got {spec!r}; "
-            "for a cluster that is already running, pass --scheduler tcp://HOST:PORT"
-        )
-    if not count:
-        return cores
+def cluster_size(spec: str | int, cores: int) -> int:
+    """Worker processes asked for by ``local`` (one per core), ``local:N`` or N."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        count = str(spec)
+    else:
+        name, _, count = str(spec).partition(":")
+        if name != "local":
+            raise ClusterError(
+                f"--cluster must be local or local:N (N worker processes), got "
+                f"{spec!r}; for a cluster that is already running, pass "
+                "--scheduler tcp://HOST:PORT"
+            )
+        if not count:
+            return cores
     if not count.isdigit() or int(count) < 1:
         raise ClusterError(
             f"--cluster local:N needs a positive number of workers, got {spec!r}"

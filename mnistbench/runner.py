@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -429,168 +430,122 @@ def run(
         name: config_fingerprint(pipelines.get(name, **(params or {})))
         for name in pipeline_names
     }
-    with contextlib.ExitStack() as stack:
-        pool = None
-        if on_dask:  # connect first: an unreachable scheduler fails in seconds
-            from mnistbench import _dask
-
-            if isinstance(cluster, str):
-                cluster = _dask.parse_cluster(cluster, cores)
-            if cluster is not None and (not isinstance(cluster, int) or cluster < 1):
+    # Connect first: an unreachable scheduler fails in seconds, before any work.
+    with _dask_pool(scheduler, cluster, cores) if on_dask else nullcontext() as pool:
+        loaded = {}
+        for name in dict.fromkeys(datasets):
+            ds = data.load(
+                name, data_home=data_home, download=download, progress=download_progress
+            )
+            n = len(ds.y_train)
+            if train_size is not None and train_size > n:
                 raise RunError(
-                    f"cluster must be a positive number of workers, got {cluster}"
+                    f"--train-size {train_size} is more than {name}'s {n:,} "
+                    "training images"
                 )
-            pool = stack.enter_context(_dask.DaskPool(scheduler, cluster))
-        return _run(
+            loaded[name] = ds
+        n_train = {
+            d: min(train_size or len(ds.y_train), len(ds.y_train))
+            for d, ds in loaded.items()
+        }
+        jobs = expand_jobs(
+            list(loaded),
             pipeline_names,
-            pool=pool,
-            datasets=datasets,
-            seeds=seeds,
-            params=params,
-            n_jobs=n_jobs,
-            cores=cores,
-            train_size=train_size,
+            list(dict.fromkeys(seeds)),
+            params,
+            n_train,
             engine=engine,
             configs=configs,
-            timeout=timeout,
-            out=out,
-            resume=resume,
-            force=force,
-            data_home=data_home,
-            download=download,
-            download_progress=download_progress,
-            plots=plots,
-            on_start=on_start,
-            on_result=on_result,
         )
-
-
-def _run(
-    pipeline_names,
-    *,
-    pool,
-    datasets,
-    seeds,
-    params,
-    n_jobs,
-    cores,
-    train_size,
-    engine,
-    configs,
-    timeout,
-    out,
-    resume,
-    force,
-    data_home,
-    download,
-    download_progress,
-    plots,
-    on_start,
-    on_result,
-) -> RunSummary:
-    import joblib
-
-    loaded = {}
-    for name in dict.fromkeys(datasets):
-        ds = data.load(
-            name, data_home=data_home, download=download, progress=download_progress
-        )
-        n = len(ds.y_train)
-        if train_size is not None and train_size > n:
-            raise RunError(
-                f"--train-size {train_size} is more than {name}'s {n:,} training images"
-            )
-        loaded[name] = ds
-    n_train = {
-        d: min(train_size or len(ds.y_train), len(ds.y_train))
-        for d, ds in loaded.items()
-    }
-    jobs = expand_jobs(
-        list(loaded),
-        pipeline_names,
-        list(dict.fromkeys(seeds)),
-        params,
-        n_train,
-        engine=engine,
-        configs=configs,
-    )
-    out = Path(out)
-    _check_out_dir(out)
-    board = results.read_leaderboard(out)
-
-    done = results.ok_keys(board)
-    finished = [j for j in jobs if j.key in done]
-    if finished and not (resume or force):
-        raise RunError(
-            f"{len(finished)} of {len(jobs)} jobs already have ok rows in "
-            f"{out / results.LEADERBOARD} (e.g. {finished[0]}); pass --resume to skip "
-            "them or --force to run them again"
-        )
-    skipped = finished if resume else []
-    todo = [j for j in jobs if j not in skipped]
-
-    run_id = (
-        datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
-    )
-    if pool is None:
-        n_jobs = max(1, min(n_jobs, len(todo)))
-        threads = max(1, cores // n_jobs)
-        where = "here"
-    else:
-        n_jobs = pool.slots
-        threads = min(pool.threads_by_host().values())
-        where = pool.describe()
-    base_row = {"run_id": run_id, **machine_fields(), "threads": threads}
-    logger.info(
-        "run %s: %d jobs (%d skipped), %d at once, %d threads each "
-        "(estimators with an explicit n_jobs keep theirs), on %s",
-        run_id,
-        len(todo),
-        len(skipped),
-        n_jobs,
-        threads,
-        where,
-    )
-    if on_start is not None:
-        on_start(todo)
-
-    if pool is None:
-
-        def one(job: Job):
-            return job, run_isolated(
-                job, timeout=timeout, threads=threads, data_home=data_home
-            )
-
-        parallel = joblib.Parallel(
-            n_jobs=n_jobs, backend="threading", return_as="generator_unordered"
-        )
-        stream = parallel(joblib.delayed(one)(job) for job in todo)
-    else:
-        stream = pool.results(
-            todo, run_id=run_id, timeout=timeout, data_home=data_home, download=download
-        )
-    rows = []
-    try:
-        with contextlib.closing(stream):
-            for job, result in stream:
-                n_test = len(loaded[job.dataset].y_test)
-                row = _record(out, job, result, base_row, n_test)
-                rows.append(row)
-                if on_result is not None:
-                    on_result(job, row)
-    except BaseException:
-        _kill_live_jobs()
-        raise
-
-    frame = pd.DataFrame(rows, columns=list(results.COLUMNS))
-    made = []
-    if plots and rows:
-        from mnistbench.plots import save_dataset_plots
-
+        out = Path(out)
+        _check_out_dir(out)
         board = results.read_leaderboard(out)
-        for name in dict.fromkeys(j.dataset for j in todo):
-            made += save_dataset_plots(out, board, loaded[name])
-    return RunSummary(run_id, out, frame, skipped, made, n_jobs, where)
+
+        done = results.ok_keys(board)
+        finished = [j for j in jobs if j.key in done]
+        if finished and not (resume or force):
+            raise RunError(
+                f"{len(finished)} of {len(jobs)} jobs already have ok rows in "
+                f"{out / results.LEADERBOARD} (e.g. {finished[0]}); pass --resume to "
+                "skip them or --force to run them again"
+            )
+        skipped = finished if resume else []
+        todo = [j for j in jobs if j not in skipped]
+
+        run_id = (
+            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-")
+            + uuid.uuid4().hex[:6]
+        )
+        if pool is None:
+            n_jobs = max(1, min(n_jobs, len(todo)))
+            threads = max(1, cores // n_jobs)
+            where = "here"
+        else:
+            n_jobs = pool.slots
+            threads = min(pool.threads_by_host().values())
+            where = pool.describe()
+        base_row = {"run_id": run_id, **machine_fields(), "threads": threads}
+        logger.info(
+            "run %s: %d jobs (%d skipped), %d at once, %d threads each "
+            "(estimators with an explicit n_jobs keep theirs), on %s",
+            run_id,
+            len(todo),
+            len(skipped),
+            n_jobs,
+            threads,
+            where,
+        )
+        if on_start is not None:
+            on_start(todo)
+
+        if pool is None:
+
+            def one(job: Job):
+                return job, run_isolated(
+                    job, timeout=timeout, threads=threads, data_home=data_home
+                )
+
+            parallel = joblib.Parallel(
+                n_jobs=n_jobs, backend="threading", return_as="generator_unordered"
+            )
+            stream = parallel(joblib.delayed(one)(job) for job in todo)
+        else:
+            stream = pool.results(
+                todo,
+                run_id=run_id,
+                timeout=timeout,
+                data_home=data_home,
+                download=download,
+            )
+        rows = []
+        try:
+            with contextlib.closing(stream):
+                for job, result in stream:
+                    n_test = len(loaded[job.dataset].y_test)
+                    row = _record(out, job, result, base_row, n_test)
+                    rows.append(row)
+                    if on_result is not None:
+                        on_result(job, row)
+        except BaseException:
+            _kill_live_jobs()
+            raise
+
+        frame = pd.DataFrame(rows, columns=list(results.COLUMNS))
+        made = []
+        if plots and rows:
+            from mnistbench.plots import save_dataset_plots
+
+            board = results.read_leaderboard(out)
+            for name in dict.fromkeys(j.dataset for j in todo):
+                made += save_dataset_plots(out, board, loaded[name])
+        return RunSummary(run_id, out, frame, skipped, made, n_jobs, where)
+
+
+def _dask_pool(scheduler, cluster, cores):
+    from mnistbench import _dask
+
+    size = None if cluster is None else _dask.cluster_size(cluster, cores)
+    return _dask.DaskPool(scheduler, size)
 
 
 def machine_fields() -> dict:
