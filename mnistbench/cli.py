@@ -538,6 +538,43 @@ def run(
 
 
 @cli.command()
+@_out_option("Results folder: its runs are read, the report written into it.")
+@click.option(
+    "--dataset",
+    "-d",
+    "datasets",
+    multiple=True,
+    help="Only this dataset (repeatable) [default: every dataset with results].",
+)
+@data_home_option
+def report(out, datasets, data_home) -> None:
+    """Write OUT/report.html and OUT/report.md from the stored runs.
+
+    Per dataset: the leaderboard (mean ± std over seeds, bootstrap intervals),
+    McNemar's exact test between every pair of pipelines (Holm-corrected), the
+    accuracy/fit-time trade-off and its Pareto front, each pipeline's errors,
+    published results beside ours, and where each run ran. Nothing is refitted.
+    """
+    from pathlib import Path
+
+    from mnistbench import report as report_lib
+    from mnistbench import results
+
+    path = Path(out) / results.LEADERBOARD
+    if not path.exists():
+        raise CLIError(
+            f"no leaderboard at {path}; run `mnistbench run` first or pass --out"
+        )
+    made = report_lib.build(out, datasets=list(datasets) or None, data_home=data_home)
+    console = _console()
+    console.print(f"report: {made.html} (self-contained) and {made.markdown}")
+    console.print(
+        f"datasets: {', '.join(made.datasets)}; {len(made.figures)} figures "
+        f"(also in {made.markdown.parent / 'report_files'}/)"
+    )
+
+
+@cli.command()
 @_out_option("Folder holding leaderboard.csv.")
 @click.option("--dataset", "-d", default=None, help="Only this dataset.")
 @click.option(

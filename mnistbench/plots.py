@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["accuracy_vs_time_figure", "confusion_figure", "save_dataset_plots"]
+__all__ = [
+    "accuracy_vs_time_figure",
+    "confusion_figure",
+    "error_gallery_figure",
+    "mcnemar_figure",
+    "save_dataset_plots",
+    "tradeoff_figure",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +85,87 @@ def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     ax.set_ylabel("test accuracy")
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(title or "accuracy vs time")
+    return fig
+
+
+def tradeoff_figure(summary: pd.DataFrame, title: str = "") -> Figure:
+    """Mean accuracy against mean fit time (log scale), the Pareto front marked.
+
+    ``summary`` is :func:`mnistbench.compare.seed_summary`'s frame; error bars
+    are the standard deviation over seeds where there are several.
+    """
+    from mnistbench.compare import pareto_front
+
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
+    ax = fig.subplots()
+    x = summary["fit_s"].astype(float).to_numpy()
+    y = summary["accuracy_mean"].astype(float).to_numpy()
+    err = summary["accuracy_std"].astype(float).fillna(0).to_numpy()
+    front = pareto_front(y, x)
+    ax.errorbar(x, y, yerr=err, fmt="none", ecolor="0.6", zorder=2)
+    ax.scatter(
+        x[~front], y[~front], s=50, color="tab:blue", zorder=3, label="dominated"
+    )
+    ax.scatter(
+        x[front], y[front], s=80, color="tab:red", marker="D", zorder=4,
+        label="Pareto front (no other is both faster and more accurate)",
+    )  # fmt: skip
+    order = np.argsort(x[front])
+    ax.plot(x[front][order], y[front][order], color="tab:red", alpha=0.5, zorder=1)
+    for xi, yi, name in zip(x, y, summary["label"]):
+        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(6, 4))
+    ax.set_xscale("log")
+    ax.set_xlabel("fit time (s, log scale; mean over seeds)")
+    ax.set_ylabel("test accuracy (mean over seeds)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    ax.set_title(title or "accuracy vs fit time")
+    return fig
+
+
+def mcnemar_figure(matrix: pd.DataFrame, title: str = "") -> Figure:
+    """Holm-adjusted McNemar p-values as a matrix; cells under 0.05 outlined."""
+    n = len(matrix)
+    fig = Figure(figsize=(1.2 * n + 3, 1.0 * n + 2), layout="constrained")
+    ax = fig.subplots()
+    values = matrix.to_numpy(dtype=float)
+    shown = np.where(np.isnan(values), 1.0, values)
+    image = ax.imshow(-np.log10(np.clip(shown, 1e-12, 1)), cmap="Reds", vmin=0, vmax=6)
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            p = values[i, j]
+            text = "<1e-4" if p < 1e-4 else f"{p:.3f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                    color="white" if p < 1e-3 else "black",
+                    fontweight="bold" if p < 0.05 else "normal")  # fmt: skip
+    ax.set_xticks(range(n), matrix.columns, rotation=45, ha="right")
+    ax.set_yticks(range(n), matrix.index)
+    fig.colorbar(image, ax=ax, label="-log10 p (Holm)")
+    ax.set_title(title or "McNemar's exact test, Holm-adjusted p-values")
+    return fig
+
+
+def error_gallery_figure(
+    images, y_true, y_pred, class_names, *, n: int = 16, title: str = ""
+) -> Figure:
+    """The first ``n`` misclassified test images (in test-set order), each with
+    its true and predicted label under it."""
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:n]
+    cols = 8
+    rows = max(1, -(-len(wrong) // cols))
+    fig = Figure(figsize=(cols * 1.4, rows * 1.75 + 0.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, i in zip(axes, wrong):
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(
+            f"true: {class_names[y_true[i]]}\npred: {class_names[y_pred[i]]}",
+            fontsize=7,
+        )
+    fig.suptitle(title or f"{len(wrong)} misclassified test images", fontsize=10)
     return fig
 
 

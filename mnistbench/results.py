@@ -68,15 +68,18 @@ SCHEMA: dict[str, type] = {
     "blas": str,
     "host": str,
     "worker": str,
+    "gpu": str,
 }
 COLUMNS = tuple(SCHEMA)
 #: Headers of earlier versions' leaderboards, read as they are (the columns
 #: they lack are empty) and upgraded in place by the first row appended.
 OLDER_HEADERS = (
-    # mnistbench 0.3: no worker
-    tuple(c for c in COLUMNS if c != "worker"),
-    # mnistbench <= 0.2: no ran_on, no warmup_s, no worker
-    tuple(c for c in COLUMNS if c not in ("ran_on", "warmup_s", "worker")),
+    # mnistbench 0.4: no gpu
+    tuple(c for c in COLUMNS if c != "gpu"),
+    # mnistbench 0.3: no worker, no gpu
+    tuple(c for c in COLUMNS if c not in ("worker", "gpu")),
+    # mnistbench <= 0.2: no ran_on, no warmup_s, no worker, no gpu
+    tuple(c for c in COLUMNS if c not in ("ran_on", "warmup_s", "worker", "gpu")),
 )
 
 logger = logging.getLogger(__name__)

@@ -562,6 +562,7 @@ def machine_fields() -> dict:
         "n_cores": env["n_cores"],
         "blas": _blas_summary(env),
         "host": os.uname().nodename if hasattr(os, "uname") else "",
+        "gpu": env["gpu"],
     }
 
 

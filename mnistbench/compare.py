@@ -1,0 +1,324 @@
+"""Compare pipelines the way a reviewer would, from what the runs stored.
+
+Nothing here refits: every function works on a leaderboard (see
+:mod:`mnistbench.results`), the test-set predictions each run kept, and the
+test labels. Two pipelines scored on the same test images are compared with
+McNemar's exact test (on the images one gets right and the other wrong), and
+the p-values of all pairs are corrected with Holm's method; each accuracy gets
+a percentile bootstrap 95% interval over the test images.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "McNemar",
+    "accuracy_intervals",
+    "anchors",
+    "bootstrap_interval",
+    "confused_pairs",
+    "environment_table",
+    "holm",
+    "load_predictions",
+    "mcnemar",
+    "mcnemar_matrix",
+    "pairwise_mcnemar",
+    "pareto_front",
+    "representative_rows",
+    "seed_summary",
+    "versus_anchors",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Significance level of the report's tests (after Holm's correction).
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class McNemar:
+    """McNemar's exact test of two classifiers on the same test images.
+
+    ``a_only``: images only A classified right; ``b_only``: only B. The
+    two-sided p-value is the exact binomial test of ``a_only`` out of
+    ``a_only + b_only`` against 1/2 (1.0 when they never disagree).
+    """
+
+    a_only: int
+    b_only: int
+    pvalue: float
+
+
+def mcnemar(y_true, pred_a, pred_b) -> McNemar:
+    """McNemar's exact test between predictions ``pred_a`` and ``pred_b``."""
+    from scipy.stats import binomtest
+
+    y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
+    if not (len(y_true) == len(pred_a) == len(pred_b)):
+        raise ValueError(
+            f"McNemar needs predictions of the same test images: "
+            f"{len(y_true)} labels, {len(pred_a)} and {len(pred_b)} predictions"
+        )
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    a_only = int(np.sum(right_a & ~right_b))
+    b_only = int(np.sum(~right_a & right_b))
+    n = a_only + b_only
+    p = 1.0 if n == 0 else float(binomtest(min(a_only, b_only), n, 0.5).pvalue)
+    return McNemar(a_only, b_only, min(p, 1.0))
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error), in input order."""
+    p = np.asarray(pvalues, dtype=float)
+    m = len(p)
+    if m == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    scaled = (m - np.arange(m)) * p[order]
+    adjusted = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def bootstrap_interval(
+    y_true,
+    y_pred,
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the accuracy, resampling test images."""
+    from scipy.stats import bootstrap
+
+    correct = (np.asarray(y_pred) == np.asarray(y_true)).astype(float)
+    if correct.min() == correct.max():  # all right or all wrong: no spread
+        return float(correct[0]), float(correct[0])
+    res = bootstrap(
+        (correct,),
+        np.mean,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _label(pipeline: str, engine: str) -> str:
+    return pipeline if engine == "sklearn" else f"{pipeline} ({engine})"
+
+
+def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Per (pipeline, engine): accuracy mean and standard deviation over seeds
+    (the latest ok row of each seed), mean fit and predict seconds, ran_on."""
+    ok = board[(board["status"] == "ok") & (board["dataset"] == dataset)]
+    if ok.empty:
+        return pd.DataFrame(
+            columns=[
+                "label", "pipeline", "engine", "n_seeds", "accuracy_mean",
+                "accuracy_std", "fit_s", "predict_s", "ran_on",
+            ]
+        )  # fmt: skip
+    latest = ok.sort_values("timestamp_utc").drop_duplicates(
+        ["pipeline", "engine", "seed", "params", "n_train"], keep="last"
+    )
+    rows = []
+    for (pipeline, engine), group in latest.groupby(["pipeline", "engine"]):
+        acc = group["accuracy"].astype(float)
+        rows.append(
+            {
+                "label": _label(pipeline, engine),
+                "pipeline": pipeline,
+                "engine": engine,
+                "n_seeds": int(group["seed"].nunique()),
+                "accuracy_mean": acc.mean(),
+                "accuracy_std": acc.std(ddof=1) if len(acc) > 1 else np.nan,
+                "fit_s": group["fit_s"].astype(float).mean(),
+                "predict_s": group["predict_s"].astype(float).mean(),
+                "ran_on": "; ".join(sorted(set(group["ran_on"].dropna()))),
+            }
+        )
+    out = pd.DataFrame(rows)
+    return out.sort_values("accuracy_mean", ascending=False).reset_index(drop=True)
+
+
+def representative_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """One ok row per (pipeline, engine) for paired tests: the lowest seed's
+    latest run, so that no pipeline is represented by its luckiest seed."""
+    ok = board[(board["status"] == "ok") & (board["dataset"] == dataset)]
+    ok = ok.sort_values(["seed", "timestamp_utc"], ascending=[True, False])
+    rows = ok.drop_duplicates(["pipeline", "engine"]).copy()
+    rows["label"] = [_label(p, e) for p, e in zip(rows["pipeline"], rows["engine"])]
+    return rows.reset_index(drop=True)
+
+
+def load_predictions(
+    out: str | Path, rows: pd.DataFrame, n_test: int
+) -> dict[str, np.ndarray]:
+    """The stored test-set predictions of ``rows`` (by label); rows whose file
+    is missing or of the wrong length are left out, with a warning."""
+    found = {}
+    for row in rows.itertuples():
+        path = Path(out) / str(row.predictions)
+        try:
+            y_pred = np.load(path)
+        except (OSError, ValueError) as exc:
+            logger.warning("%s: no stored predictions (%s)", row.label, exc)
+            continue
+        if len(y_pred) != n_test:
+            logger.warning(
+                "%s: %s has %d predictions, the test set %d",
+                row.label,
+                path,
+                len(y_pred),
+                n_test,
+            )
+            continue
+        found[row.label] = y_pred
+    return found
+
+
+def pairwise_mcnemar(y_true, predictions: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """McNemar's exact test for every pair, with Holm-adjusted p-values.
+
+    One row per pair (a, b): images only a got right, only b, the raw and the
+    adjusted p-value, and whether the difference is significant at ``ALPHA``.
+    """
+    pairs = list(combinations(predictions, 2))
+    tests = [mcnemar(y_true, predictions[a], predictions[b]) for a, b in pairs]
+    frame = pd.DataFrame(
+        {
+            "a": [a for a, _ in pairs],
+            "b": [b for _, b in pairs],
+            "a_only": [t.a_only for t in tests],
+            "b_only": [t.b_only for t in tests],
+            "pvalue": [t.pvalue for t in tests],
+        }
+    )
+    frame["pvalue_holm"] = holm(frame["pvalue"]) if len(frame) else []
+    frame["significant"] = frame["pvalue_holm"] < ALPHA
+    return frame
+
+
+def mcnemar_matrix(pairs: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """The Holm-adjusted p-values of ``pairwise_mcnemar`` as a symmetric matrix."""
+    matrix = pd.DataFrame(np.nan, index=list(labels), columns=list(labels))
+    for rec in pairs.itertuples():
+        matrix.loc[rec.a, rec.b] = matrix.loc[rec.b, rec.a] = rec.pvalue_holm
+    return matrix
+
+
+def accuracy_intervals(
+    y_true, predictions: Mapping[str, np.ndarray], *, seed: int = 0
+) -> pd.DataFrame:
+    """Accuracy and its bootstrap 95% interval, for each set of predictions."""
+    rows = []
+    for label, y_pred in predictions.items():
+        low, high = bootstrap_interval(y_true, y_pred, seed=seed)
+        accuracy = float(np.mean(np.asarray(y_pred) == np.asarray(y_true)))
+        rows.append(
+            {"label": label, "accuracy": accuracy, "ci_low": low, "ci_high": high}
+        )
+    return pd.DataFrame(rows, columns=["label", "accuracy", "ci_low", "ci_high"])
+
+
+def pareto_front(accuracy, seconds) -> np.ndarray:
+    """True for each point no other point beats: none is at least as accurate
+    and at least as fast, and strictly better in one of the two."""
+    acc = np.asarray(accuracy, dtype=float)
+    sec = np.asarray(seconds, dtype=float)
+    front = np.ones(len(acc), dtype=bool)
+    for i in range(len(acc)):
+        dominated = (
+            (acc >= acc[i]) & (sec <= sec[i]) & ((acc > acc[i]) | (sec < sec[i]))
+        )
+        front[i] = not dominated.any()
+    return front
+
+
+def confused_pairs(y_true, y_pred, class_names, top: int = 5) -> pd.DataFrame:
+    """The ``top`` (true, predicted) class pairs most often confused, with the
+    share of the true class they take."""
+    from sklearn.metrics import confusion_matrix
+
+    labels = np.arange(len(class_names))
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None, kind="stable")[::-1][:top]
+    rows = []
+    for flat in order:
+        t, p = np.unravel_index(flat, off.shape)
+        if off[t, p] == 0:
+            break
+        rows.append(
+            {
+                "true": class_names[t],
+                "predicted": class_names[p],
+                "count": int(off[t, p]),
+                "share_of_true": off[t, p] / max(cm[t].sum(), 1),
+            }
+        )
+    return pd.DataFrame(rows, columns=["true", "predicted", "count", "share_of_true"])
+
+
+def anchors(dataset: str | None = None) -> pd.DataFrame:
+    """Published results comparable to the registered pipelines, with sources
+    (``mnistbench/anchors.csv``, shipped with the package)."""
+    text = resources.files("mnistbench").joinpath("anchors.csv").read_text("utf-8")
+    from io import StringIO
+
+    frame = pd.read_csv(StringIO(text), dtype={"params": str, "note": str})
+    frame = frame.fillna({"params": "", "note": ""})
+    if dataset is not None:
+        frame = frame[frame["dataset"] == dataset]
+    return frame.reset_index(drop=True)
+
+
+def versus_anchors(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Our mean accuracy (stock scikit-learn engine) beside each published
+    anchor for the same pipeline and dataset, and the difference."""
+    ours = summary[summary["engine"] == "sklearn"].set_index("pipeline")
+    frame = anchors(dataset)
+    frame = frame[frame["pipeline"].isin(ours.index)].copy()
+    frame["ours"] = [ours.loc[p, "accuracy_mean"] for p in frame["pipeline"]]
+    frame["difference"] = frame["ours"] - frame["published_accuracy"]
+    return frame.reset_index(drop=True)
+
+
+ENVIRONMENT_COLUMNS = (
+    "label",
+    "seed",
+    "host",
+    "worker",
+    "cpu",
+    "n_cores",
+    "threads",
+    "gpu",
+    "blas",
+    "python_version",
+    "sklearn_version",
+    "numpy_version",
+    "mnistbench_version",
+)
+
+
+def environment_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Where each row ran: machine, threads, GPU and versions."""
+    frame = rows.copy()
+    if "label" not in frame:
+        frame["label"] = [
+            _label(p, e) for p, e in zip(frame["pipeline"], frame["engine"])
+        ]
+    return frame[[c for c in ENVIRONMENT_COLUMNS if c in frame]].reset_index(drop=True)
