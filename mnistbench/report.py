@@ -165,7 +165,10 @@ def _dataset_section(doc: _Doc, out: Path, board: pd.DataFrame, ds) -> None:
     summary = compare.seed_summary(board, name)
     rows = compare.representative_rows(board, name)
     predictions = compare.load_predictions(out, rows, len(ds.y_test))
-    rows = rows[rows["label"].isin(predictions)]
+    # Everything below lists pipelines best first, as the leaderboard does.
+    order = [label for label in summary["label"] if label in predictions]
+    predictions = {label: predictions[label] for label in order}
+    rows = rows.set_index("label").loc[order].reset_index()
     y_test = ds.y_test
     n_test = len(y_test)
     doc.heading(f"{name} ({n_test:,} test images)", 2, anchor=name)
