@@ -25,6 +25,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -249,12 +250,21 @@ class DaskPool:
         except ClusterError:
             raise
         except Exception as exc:  # OSError, or garbage from a non-Dask server
+            failure = _one_line(exc)
+        else:
+            failure = None
+        if failure is not None:
             self.close()
+            # The Client that failed to connect is half made, and its __del__
+            # stops an event loop: let it run now, with the exception gone,
+            # not when the garbage collector happens to find it later, inside
+            # another Client's start-up (which deadlocks).
+            gc.collect()
             where = self.scheduler or "a local cluster"
             raise ClusterError(
                 f"cannot connect to the Dask scheduler at {where} "
-                f"({_one_line(exc)}); is it running, and reachable from here?"
-            ) from None
+                f"({failure}); is it running, and reachable from here?"
+            )
         try:
             self._survey()
         except BaseException:
