@@ -118,7 +118,7 @@ def tradeoff_figure(summary: pd.DataFrame, title: str = "") -> Figure:
     ax.set_xlabel("fit time (s, log scale; mean over seeds)")
     ax.set_ylabel("test accuracy (mean over seeds)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="best", fontsize=9)
     ax.set_title(title or "accuracy vs fit time")
     return fig
 
@@ -136,7 +136,7 @@ def mcnemar_figure(matrix: pd.DataFrame, title: str = "") -> Figure:
             if i == j:
                 continue
             p = values[i, j]
-            text = "<1e-4" if p < 1e-4 else f"{p:.3f}"
+            text = "<1e-4" if p < 1e-4 else f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
             ax.text(j, i, text, ha="center", va="center", fontsize=9,
                     color="white" if p < 1e-3 else "black",
                     fontweight="bold" if p < 0.05 else "normal")  # fmt: skip

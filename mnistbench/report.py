@@ -338,8 +338,12 @@ def _dataset_section(doc: _Doc, out: Path, board: pd.DataFrame, ds) -> None:
     # --- environment ----------------------------------------------------------
     doc.heading("Where each run ran", 3)
     ok = board[(board["status"] == "ok") & (board["dataset"] == name)]
-    env = compare.environment_table(ok)
+    env = compare.environment_table(ok.sort_values(["pipeline", "engine", "seed"]))
     doc.table(env.fillna("n/a").replace("", "n/a"))
+    doc.para(
+        "n/a: not recorded by the mnistbench version that ran the row (worker "
+        "since 0.4, gpu since 0.5), or, for worker, a local run."
+    )
 
 
 _CSS = """
