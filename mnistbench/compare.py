@@ -33,6 +33,7 @@ __all__ = [
     "mcnemar_matrix",
     "pairwise_mcnemar",
     "pareto_front",
+    "pipeline_label",
     "representative_rows",
     "seed_summary",
     "versus_anchors",
@@ -115,7 +116,8 @@ def bootstrap_interval(
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def _label(pipeline: str, engine: str) -> str:
+def pipeline_label(pipeline: str, engine: str) -> str:
+    """How reports name a pipeline run by an engine: ``svm``, ``svm (cuml)``."""
     return pipeline if engine == "sklearn" else f"{pipeline} ({engine})"
 
 
@@ -138,7 +140,7 @@ def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
         acc = group["accuracy"].astype(float)
         rows.append(
             {
-                "label": _label(pipeline, engine),
+                "label": pipeline_label(pipeline, engine),
                 "pipeline": pipeline,
                 "engine": engine,
                 "n_seeds": int(group["seed"].nunique()),
@@ -159,7 +161,9 @@ def representative_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
     ok = board[(board["status"] == "ok") & (board["dataset"] == dataset)]
     ok = ok.sort_values(["seed", "timestamp_utc"], ascending=[True, False])
     rows = ok.drop_duplicates(["pipeline", "engine"]).copy()
-    rows["label"] = [_label(p, e) for p, e in zip(rows["pipeline"], rows["engine"])]
+    rows["label"] = [
+        pipeline_label(p, e) for p, e in zip(rows["pipeline"], rows["engine"])
+    ]
     return rows.reset_index(drop=True)
 
 
@@ -318,7 +322,5 @@ def environment_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Where each row ran: machine, threads, GPU and versions."""
     frame = rows.copy()
     if "label" not in frame:
-        frame["label"] = [
-            _label(p, e) for p, e in zip(frame["pipeline"], frame["engine"])
-        ]
+        frame["label"] = list(map(pipeline_label, frame["pipeline"], frame["engine"]))
     return frame[[c for c in ENVIRONMENT_COLUMNS if c in frame]].reset_index(drop=True)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mnistbench.compare import pipeline_label
+
 __all__ = [
     "accuracy_vs_time_figure",
     "confusion_figure",
@@ -63,10 +65,6 @@ def confusion_figure(y_true, y_pred, class_names, title: str = "") -> Figure:
     return fig
 
 
-def _label(pipeline: str, engine: str) -> str:
-    return pipeline if engine == "sklearn" else f"{pipeline} ({engine})"
-
-
 def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     """Test accuracy against fit + predict seconds (log scale), one point per row."""
     fig = Figure(figsize=(8, 5.5), layout="constrained")
@@ -75,7 +73,7 @@ def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     ax.scatter(
         seconds, rows["accuracy"].astype(float), s=50, color="tab:blue", zorder=3
     )
-    names = map(_label, rows["pipeline"], rows["engine"])
+    names = map(pipeline_label, rows["pipeline"], rows["engine"])
     for x, y, name in zip(seconds, rows["accuracy"], names):
         ax.annotate(
             name, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=10
@@ -172,29 +170,23 @@ def error_gallery_figure(
 def save_dataset_plots(out: Path, board: pd.DataFrame, dataset) -> list[Path]:
     """Write ``plots/<dataset>/<pipeline>-confusion.png`` for the best ok row of
     each pipeline in ``board``, and ``accuracy-vs-time.png`` across them."""
+    from mnistbench.compare import load_predictions
     from mnistbench.results import best_rows
 
     best = best_rows(board, dataset.name)
     folder = Path(out) / "plots" / dataset.name
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    best = best.assign(
+        label=list(map(pipeline_label, best["pipeline"], best["engine"]))
+    )
+    # Rows without usable stored predictions get no confusion matrix (warned).
+    found = load_predictions(out, best, len(dataset.y_test))
     for row in best.itertuples():
-        pred_path = Path(out) / str(row.predictions)
-        try:
-            y_pred = np.load(pred_path)
-        except (OSError, ValueError) as exc:
-            logger.warning("no confusion matrix for %s: %s", row.pipeline, exc)
+        if row.label not in found:
             continue
-        if len(y_pred) != len(dataset.y_test):
-            logger.warning(
-                "no confusion matrix for %s: %s has %d predictions, the test set %d",
-                row.pipeline,
-                pred_path,
-                len(y_pred),
-                len(dataset.y_test),
-            )
-            continue
-        name = _label(row.pipeline, row.engine)
+        y_pred = found[row.label]
+        name = row.label
         fig = confusion_figure(
             dataset.y_test,
             y_pred,
