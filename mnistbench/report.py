@@ -141,6 +141,8 @@ def build(
         )
     files = out / "report_files"
     files.mkdir(parents=True, exist_ok=True)
+    for old in files.glob("*.png"):  # a previous report's, maybe of gone pipelines
+        old.unlink()
     doc = _Doc(files)
     doc.heading("mnistbench report", 1)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
