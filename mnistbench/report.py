@@ -285,12 +285,13 @@ def _dataset_section(doc: _Doc, out: Path, board: pd.DataFrame, ds) -> None:
             f"{row.label}: confusion matrix (counts, and rates per true class)",
             dpi=60,
         )
-        pairs = compare.confused_pairs(y_test, y_pred, ds.class_names)
-        if len(pairs):
+        confused = compare.confused_pairs(y_test, y_pred, ds.class_names)
+        if len(confused):
+            share = confused["share_of_true"].map("{:.1%}".format)
             doc.table(
-                pairs.assign(
-                    share_of_true=pairs["share_of_true"].map("{:.1%}".format)
-                ).rename(columns={"share_of_true": "share of the true class"})
+                confused.assign(share_of_true=share).rename(
+                    columns={"share_of_true": "share of the true class"}
+                )
             )
             doc.figure(
                 plots.error_gallery_figure(
