@@ -121,28 +121,50 @@ def pipeline_label(pipeline: str, engine: str) -> str:
     return pipeline if engine == "sklearn" else f"{pipeline} ({engine})"
 
 
-def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Per (pipeline, engine): accuracy mean and standard deviation over seeds
-    (the latest ok row of each seed), mean fit and predict seconds, ran_on."""
+def _ok_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The dataset's ok rows, each with a ``label`` naming its configuration:
+    the pipeline (and engine), plus the training size and the params where the
+    same pipeline ran in several, so that no mean mixes them."""
     ok = board[(board["status"] == "ok") & (board["dataset"] == dataset)]
+    labels = pd.Series(
+        list(map(pipeline_label, ok["pipeline"], ok["engine"])),
+        index=ok.index,
+        dtype=object,
+    )
+    if len(ok):
+        groups = ok.groupby(["pipeline", "engine"])
+        many_sizes = groups["n_train"].transform("nunique") > 1
+        many_params = groups["params"].transform("nunique") > 1
+        sizes = ok["n_train"].map(lambda n: f" n_train={n:,}")
+        labels = labels.where(~many_sizes, labels + sizes)
+        labels = labels.where(~many_params, labels + " " + ok["params"].astype(str))
+    return ok.assign(label=labels)
+
+
+def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Per configuration (pipeline and engine; training size and params where
+    they vary): accuracy mean and standard deviation over seeds (the latest ok
+    row of each seed), mean fit and predict seconds, ran_on."""
+    ok = _ok_rows(board, dataset)
+    columns = [
+        "label", "pipeline", "engine", "params", "n_train", "n_seeds",
+        "accuracy_mean", "accuracy_std", "fit_s", "predict_s", "ran_on",
+    ]  # fmt: skip
     if ok.empty:
-        return pd.DataFrame(
-            columns=[
-                "label", "pipeline", "engine", "n_seeds", "accuracy_mean",
-                "accuracy_std", "fit_s", "predict_s", "ran_on",
-            ]
-        )  # fmt: skip
+        return pd.DataFrame(columns=columns)
     latest = ok.sort_values("timestamp_utc").drop_duplicates(
-        ["pipeline", "engine", "seed", "params", "n_train"], keep="last"
+        ["label", "seed"], keep="last"
     )
     rows = []
-    for (pipeline, engine), group in latest.groupby(["pipeline", "engine"]):
+    for label, group in latest.groupby("label", sort=False):
         acc = group["accuracy"].astype(float)
         rows.append(
             {
-                "label": pipeline_label(pipeline, engine),
-                "pipeline": pipeline,
-                "engine": engine,
+                "label": label,
+                "pipeline": group["pipeline"].iloc[0],
+                "engine": group["engine"].iloc[0],
+                "params": group["params"].iloc[0],
+                "n_train": int(group["n_train"].iloc[0]),
                 "n_seeds": int(group["seed"].nunique()),
                 "accuracy_mean": acc.mean(),
                 "accuracy_std": acc.std(ddof=1) if len(acc) > 1 else np.nan,
@@ -151,20 +173,16 @@ def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
                 "ran_on": "; ".join(sorted(set(group["ran_on"].dropna()))),
             }
         )
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("accuracy_mean", ascending=False).reset_index(drop=True)
 
 
 def representative_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """One ok row per (pipeline, engine) for paired tests: the lowest seed's
-    latest run, so that no pipeline is represented by its luckiest seed."""
-    ok = board[(board["status"] == "ok") & (board["dataset"] == dataset)]
+    """One ok row per configuration for paired tests: the lowest seed's latest
+    run, so that no pipeline is represented by its luckiest seed."""
+    ok = _ok_rows(board, dataset)
     ok = ok.sort_values(["seed", "timestamp_utc"], ascending=[True, False])
-    rows = ok.drop_duplicates(["pipeline", "engine"]).copy()
-    rows["label"] = [
-        pipeline_label(p, e) for p, e in zip(rows["pipeline"], rows["engine"])
-    ]
-    return rows.reset_index(drop=True)
+    return ok.drop_duplicates("label").reset_index(drop=True)
 
 
 def load_predictions(
@@ -291,9 +309,12 @@ def anchors(dataset: str | None = None) -> pd.DataFrame:
 
 
 def versus_anchors(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Our mean accuracy (stock scikit-learn engine) beside each published
-    anchor for the same pipeline and dataset, and the difference."""
-    ours = summary[summary["engine"] == "sklearn"].set_index("pipeline")
+    """Our mean accuracy beside each published anchor for the same pipeline
+    and dataset, and the difference: the pipeline as registered (stock
+    scikit-learn, default params), on the most training images it ran with."""
+    plain = summary[(summary["engine"] == "sklearn") & (summary["params"] == "{}")]
+    ours = plain.sort_values("n_train").drop_duplicates("pipeline", keep="last")
+    ours = ours.set_index("pipeline")
     frame = anchors(dataset)
     frame = frame[frame["pipeline"].isin(ours.index)].copy()
     frame["ours"] = [ours.loc[p, "accuracy_mean"] for p in frame["pipeline"]]

@@ -127,3 +127,31 @@ def test_seed_summary_takes_mean_and_spread_over_seeds():
     row = summary.iloc[0]
     assert row["n_seeds"] == 3 and row["accuracy_mean"] == pytest.approx(0.9)
     assert row["accuracy_std"] == pytest.approx(0.1) and row["fit_s"] == 2.0
+
+
+def test_configurations_are_not_mixed():
+    """Runs of one pipeline at two training sizes, or with other params, are
+    summarised (and tested) apart, each named by what differs."""
+    board = pd.DataFrame(
+        {
+            "status": ["ok"] * 4,
+            "dataset": ["d"] * 4,
+            "pipeline": ["knn"] * 4,
+            "engine": ["sklearn"] * 4,
+            "seed": [0, 1, 0, 0],
+            "params": ["{}", "{}", "{}", '{"clf__n_neighbors": 1}'],
+            "n_train": [100, 100, 50, 100],
+            "timestamp_utc": ["t1", "t2", "t3", "t4"],
+            "accuracy": [0.9, 0.8, 0.5, 0.7],
+            "fit_s": [1.0] * 4,
+            "predict_s": [0.1] * 4,
+            "ran_on": ["clf:cpu"] * 4,
+        }
+    )
+    summary = compare.seed_summary(board, "d").set_index("label")
+    assert summary.loc["knn n_train=100 {}", "accuracy_mean"] == pytest.approx(0.85)
+    assert summary.loc["knn n_train=50 {}", "n_seeds"] == 1
+    assert (
+        summary.loc['knn n_train=100 {"clf__n_neighbors": 1}', "accuracy_mean"] == 0.7
+    )
+    assert len(compare.representative_rows(board, "d")) == 3
