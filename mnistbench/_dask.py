@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from mnistbench import __version__
-from mnistbench.exceptions import MnistbenchError
+from mnistbench.exceptions import MnistbenchError, one_line
 
 __all__ = ["ClusterError", "DaskPool", "check", "cluster_size"]
 
@@ -232,7 +232,8 @@ class DaskPool:
         from distributed import Client, LocalCluster
 
         try:
-            with dask.config.set({"distributed.comm.timeouts.connect": "5s"}):
+            timeouts = {"distributed.comm.timeouts.connect": f"{self.connect_timeout}s"}
+            with dask.config.set(timeouts):
                 if self.cluster is not None:
                     self._local = LocalCluster(
                         n_workers=self.cluster,
@@ -250,7 +251,7 @@ class DaskPool:
         except ClusterError:
             raise
         except Exception as exc:  # OSError, or garbage from a non-Dask server
-            failure = _one_line(exc)
+            failure = one_line(exc)
         else:
             failure = None
         if failure is not None:
@@ -293,7 +294,7 @@ class DaskPool:
             self.workers = self.client.run(_worker_facts)
         except Exception as exc:
             raise ClusterError(
-                f"the Dask workers cannot run mnistbench ({_one_line(exc)}); "
+                f"the Dask workers cannot run mnistbench ({one_line(exc)}); "
                 f"install mnistbench {__version__} where every worker runs"
             ) from None
         other = {a: f["mnistbench"] for a, f in self.workers.items()}
@@ -403,7 +404,7 @@ class DaskPool:
         # The task itself failed on the worker (not the job: run_remote
         # reports the job's own failures as results).
         logger.debug("Dask task failed", exc_info=exc)
-        return {"status": "error", "error": f"on the Dask worker: {_one_line(exc)}"}
+        return {"status": "error", "error": f"on the Dask worker: {one_line(exc)}"}
 
     def _check_workers(self, idle_since: float | None) -> float | None:
         if self.client.scheduler_info(n_workers=-1)["workers"]:
@@ -425,9 +426,3 @@ class DaskPool:
                 with contextlib.suppress(Exception):
                     thing.close()
         self.client = self._local = None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    first = text.splitlines()[0][:300] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -153,11 +153,11 @@ def main(payload_path: str, result_path: str) -> None:
         job, factory = pickle.loads(payload["job"])
         result = run_job(job, factory, payload["threads"], payload["data_home"])
     except BaseException as exc:  # the job's failure is data, not a crash
-        text = str(exc).strip()
-        message = text.splitlines()[0][:500] if text else ""
+        from mnistbench.exceptions import one_line
+
         result = {
             "status": "error",
-            "error": f"{type(exc).__name__}: {message}".rstrip(": "),
+            "error": one_line(exc, limit=500),
             "traceback": traceback.format_exc(),
         }
     result["peak_mem_mb"] = peak_memory_mb()

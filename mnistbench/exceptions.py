@@ -10,7 +10,15 @@ __all__ = [
     "DownloadError",
     "MnistbenchError",
     "UnknownDatasetError",
+    "one_line",
 ]
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: first line of the message`` (cut at ``limit``), or ``Type``."""
+    text = str(exc).strip()
+    first = text.splitlines()[0][:limit] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 class MnistbenchError(Exception):
