@@ -8,6 +8,10 @@ and scores it on the validation part. The test set is not loaded.
     python benchmarks/tune_defaults.py --dataset fashion-mnist \
         --out results/tuning/fashion-mnist-validation.csv
 
+`--fit-size N` fits on a stratified subsample of N images of the fit part
+(same validation part), to rank many candidates quickly before the finalists
+are scored on the whole fit part.
+
 `--cv K` instead scores each candidate by stratified K-fold cross-validation
 over the whole training set (mean and spread of the fold accuracies), for
 choices too close to call on one split; `--jobs 2` runs two fits at a time.
@@ -42,7 +46,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from mnistbench import bench, data
-from mnistbench.preprocessing import GrayLevels
+from mnistbench.preprocessing import HOG, Deskew, GrayLevels
 
 
 def _pixels_and_pca(k):
@@ -155,6 +159,67 @@ CANDIDATES = {
             for w in ("uniform", "distance")
         },
     },
+    "deskew_knn": {
+        **{
+            f"deskew PCA{k} k={n}": (
+                lambda k=k, n=n: make_pipeline(
+                    Deskew(),
+                    PCA(k, random_state=0),
+                    KNeighborsClassifier(n, weights="distance", algorithm="brute"),
+                )
+            )
+            for k in (40, 50)
+            for n in (4, 6)
+        },
+    },
+    "deskew_svm": {
+        **{
+            f"deskew PCA{k} C={c}": (
+                lambda k=k, c=c: make_pipeline(
+                    Deskew(), PCA(k, random_state=0), SVC(C=c, cache_size=1000)
+                )
+            )
+            for k in (50, 60)
+            for c in (10.0, 20.0)
+        },
+    },
+    "hog_knn": {
+        **{
+            f"HOG{ppc} PCA{k} k={n}": (
+                lambda ppc=ppc, k=k, n=n: make_pipeline(
+                    HOG(pixels_per_cell=(ppc, ppc)),
+                    PCA(k, random_state=0),
+                    KNeighborsClassifier(n, weights="distance", algorithm="brute"),
+                )
+            )
+            for ppc in (4, 7)
+            for k in (50, 100)
+            for n in (6,)
+        },
+    },
+    "hog_svm": {
+        **{
+            f"HOG{ppc} PCA{k} C={c}": (
+                lambda ppc=ppc, k=k, c=c: make_pipeline(
+                    HOG(pixels_per_cell=(ppc, ppc)),
+                    PCA(k, random_state=0),
+                    SVC(C=c, cache_size=1000),
+                )
+            )
+            for ppc in (4, 7)
+            for k in (60, 100, 200)
+            for c in (10.0,)
+        },
+        **{
+            f"HOG{ppc} C={c}": (
+                lambda ppc=ppc, c=c: make_pipeline(
+                    HOG(pixels_per_cell=(ppc, ppc)), SVC(C=c, cache_size=1000)
+                )
+            )
+            for ppc in (7,)
+            for c in (10.0,)
+        },
+    },
     "pca_mlp": {
         "peer": bench.peer_pca_mlp,
         **{
@@ -189,6 +254,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--val-size", type=int, default=10_000)
+    parser.add_argument("--fit-size", type=int, default=None, metavar="N")
     parser.add_argument("--cv", type=int, default=None, metavar="K")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="fits at a time")
@@ -207,6 +273,12 @@ def main(argv=None) -> int:
                 np.arange(len(y)), test_size=args.val_size, stratify=y, random_state=0
             )
         ]
+        if args.fit_size is not None:  # a stratified subsample of the fit part
+            fit, val = folds[0]
+            fit, _ = train_test_split(
+                fit, train_size=args.fit_size, stratify=y[fit], random_state=0
+            )
+            folds = [(fit, val)]
     else:
         folds = list(StratifiedKFold(args.cv, shuffle=True, random_state=0).split(X, y))
 

@@ -358,7 +358,21 @@ def _results_table(rows, title: str) -> Table:
 
 @cli.command()
 @click.argument("names", nargs=-1, metavar="[PIPELINE]...")
-@click.option("--all", "run_all", is_flag=True, help="Run every registered pipeline.")
+@click.option(
+    "--all",
+    "run_all",
+    is_flag=True,
+    help="Run the core group: the five classic baselines, and plugins.",
+)
+@click.option(
+    "--group",
+    "-g",
+    "groups",
+    multiple=True,
+    metavar="GROUP",
+    help="Run every pipeline of this group (repeatable), e.g. sota: deskewing "
+    "and HOG features (see `mnistbench pipelines`).",
+)
 @click.option(
     "--dataset",
     "-d",
@@ -428,6 +442,7 @@ def _results_table(rows, title: str) -> Table:
 def run(
     names,
     run_all,
+    groups,
     datasets,
     seeds,
     params,
@@ -452,12 +467,18 @@ def run(
 
     if run_all and names:
         raise CLIError("give pipeline names or --all, not both")
-    if not run_all and not names:
+    if not (run_all or names or groups):
         raise CLIError(
-            f"no pipeline given; name some ({', '.join(pipelines.available())}) "
-            "or use --all"
+            f"no pipeline given; name some ({', '.join(pipelines.available())}), "
+            f"or use --all or --group ({', '.join(pipelines.groups())})"
         )
-    chosen = pipelines.available() if run_all else list(names)
+    if run_all:
+        groups = (pipelines.DEFAULT_GROUP, *groups)
+    try:
+        by_group = [name for group in groups for name in pipelines.available(group)]
+    except pipelines.UnknownPipelineError as exc:
+        raise CLIError(str(exc)) from None
+    chosen = list(dict.fromkeys([*names, *by_group]))
     if scheduler is not None or cluster is not None:
         _quiet_dask()
     console = _console()
@@ -612,7 +633,7 @@ def leaderboard(out, dataset, fmt) -> None:
 @cli.group()
 def bench() -> None:
     """Measure mnistbench itself: against hand-written scikit-learn, scaling,
-    and engines."""
+    engines, and preprocessing."""
 
 
 def _bench_progress(side: str, name: str, row: dict) -> None:
@@ -861,21 +882,98 @@ def bench_engines(
         sys.exit(1)
 
 
+def _step_name(est) -> str:
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    if est == "passthrough":
+        return "·"
+    if isinstance(est, FeatureUnion):
+        parts = [_step_name(part) for _, part in est.transformer_list]
+        return " + ".join(f"({p})" if " " in p else p for p in parts)
+    if isinstance(est, Pipeline):
+        return " → ".join(_step_name(part) for _, part in est.steps)
+    return type(est).__name__
+
+
+@bench.command(name="preprocessing")
+@click.argument("classifiers", nargs=-1, metavar="[CLASSIFIER]...")
+@bench_dataset_option
+@click.option(
+    "--train-size", type=int, default=None, help="Fit on this many training images."
+)
+@click.option("--n-jobs", type=int, default=None, help="Jobs at once.")
+@timeout_option
+@_out_option(
+    "Folder of preprocessing-DATASET.csv and the runs' results.",
+    default="results/bench",
+)
+@data_home_option
+def bench_preprocessing(
+    classifiers, dataset, train_size, n_jobs, timeout, out, data_home
+) -> None:
+    """Each classifier on raw pixels, deskewed images and HOG features.
+
+    CLASSIFIER is a raw pipeline (svm) whose variants (deskew_svm, hog_svm)
+    are registered [default: every such one: knn, svm]. All run in one
+    `mnistbench run`; ratios are each variant's seconds over the raw one's.
+    """
+    from mnistbench import bench as bench_lib
+
+    result = bench_lib.compare_preprocessing(
+        dataset,
+        classifiers=list(classifiers) or None,
+        train_size=train_size,
+        n_jobs=n_jobs,
+        timeout=timeout,
+        out=out,
+        data_home=data_home,
+        on_result=lambda job, row: _bench_progress("", job.pipeline, row),
+    )
+    table = Table(title=f"preprocessing on {dataset}: fit + predict seconds")
+    table.caption = "diff: accuracy - raw's; ratio: seconds / raw's"
+    for col in ("classifier", "input", "pipeline", "accuracy", "diff", "s", "ratio"):
+        table.add_column(col, justify="left" if col[0] in "cip" else "right")
+    rows = result.table.to_dict("records")
+    for i, row in enumerate(rows):
+        first = i == 0 or rows[i - 1]["classifier"] != row["classifier"]
+        if first and i:
+            table.add_section()
+        raw = row["preprocessing"] == "raw"
+        table.add_row(
+            row["classifier"] if first else "",
+            row["preprocessing"],
+            row["pipeline"],
+            _fmt(row["accuracy"], ".4f"),
+            "" if raw else _fmt(row["accuracy_diff"], "+.4f"),
+            _fmt(row["seconds"], ".1f"),
+            "" if raw else _ratio(row["slowdown"]),
+        )
+    console = _console()
+    console.print(table)
+    console.print(f"wrote {result.csv}")
+    if (result.table["status"] != "ok").any():
+        console.print("[red]some jobs failed[/]")
+        sys.exit(1)
+
+
 @cli.command(name="pipelines")
 def pipelines_cmd() -> None:
     """List the registered pipelines."""
     from mnistbench import pipelines
 
     table = Table(title="mnistbench pipelines")
+    table.caption = (
+        f"run --all runs the {pipelines.DEFAULT_GROUP} group; --group NAME runs a group"
+    )
     table.add_column("name")
+    table.add_column("group")
     table.add_column("steps")
     table.add_column("summary")
     for name in pipelines.available():
         pipe = pipelines.get(name)
-        steps = " → ".join(
-            type(est).__name__ if est != "passthrough" else "·" for _, est in pipe.steps
-        )
-        table.add_row(name, steps, pipelines.info(name).summary)
+        steps = " → ".join(_step_name(est) for _, est in pipe.steps)
+        entry = pipelines.info(name)
+        table.add_row(name, entry.group, steps, entry.summary)
     _console().print(table)
 
 

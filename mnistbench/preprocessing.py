@@ -1,12 +1,28 @@
-"""Transformers for image pixels, usable as steps of any scikit-learn pipeline."""
+"""Transformers for image pixels, usable as steps of any scikit-learn pipeline.
+
+Each one takes flattened images, one per row (784 features for 28x28 images),
+works on the whole batch with numpy, keeps float32 inputs float32, and learns
+nothing from the data: ``fit`` only checks the input's shape.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["GrayLevels"]
+__all__ = ["HOG", "Deskew", "GrayLevels", "image_shape"]
+
+# Images are transformed this many at a time, to bound the memory of the
+# intermediate arrays (a few float64 copies of each chunk).
+CHUNK = 2048
 
 
 class GrayLevels(TransformerMixin, BaseEstimator):
@@ -58,3 +74,303 @@ class GrayLevels(TransformerMixin, BaseEstimator):
         tags.requires_fit = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def image_shape(n_features: int, shape=None) -> tuple[int, int]:
+    """The (height, width) of images flattened to ``n_features`` values.
+
+    ``shape=None`` means square images, so ``n_features`` must be a perfect
+    square (784 -> 28x28). Otherwise ``shape`` is (height, width), where one
+    of the two may be -1 to be worked out from ``n_features``, as in
+    ``numpy.reshape``. Raises ValueError when the shape does not fit.
+    """
+    if shape is None:
+        side = math.isqrt(n_features)
+        if side * side != n_features:
+            raise ValueError(
+                f"{n_features} features are not a square image; give image_shape="
+                "(height, width)"
+            )
+        return side, side
+    try:
+        height, width = (int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"image_shape must be (height, width), got {shape!r}"
+        ) from None
+    if height == -1 and width > 0 and n_features % width == 0:
+        height = n_features // width
+    elif width == -1 and height > 0 and n_features % height == 0:
+        width = n_features // height
+    if height < 1 or width < 1 or height * width != n_features:
+        raise ValueError(
+            f"image_shape {tuple(shape)} does not fit {n_features} features"
+        )
+    return height, width
+
+
+class _ImageTransformer(TransformerMixin, BaseEstimator):
+    """Shared plumbing: input checks, the image shape, chunked transforms."""
+
+    def fit(self, X, y=None):
+        X = validate_data(self, X, dtype=[np.float32, np.float64])
+        self._check_params()
+        self.image_shape_ = image_shape(X.shape[1], self.image_shape)
+        return self
+
+    def _check_params(self) -> None:
+        pass
+
+    def transform(self, X):
+        check_is_fitted(self, "image_shape_")
+        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        images = X.reshape(len(X), *self.image_shape_)
+        out = np.empty((len(X), self._n_out()), dtype=X.dtype)
+        for start in range(0, len(X), CHUNK):
+            stop = start + CHUNK
+            out[start:stop] = self._transform_images(images[start:stop])
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class Deskew(OneToOneFeatureMixin, _ImageTransformer):
+    """Straighten slanted images: a shear that makes each one upright, centred.
+
+    For each image, the intensity-weighted moments give its centre of mass
+    and its slant, the slope ``alpha = cov(row, col) / var(row)`` of how the
+    column of the ink drifts from the top row to the bottom one. The image is
+    resampled (bilinear, zero outside) so that its centre of mass lands on the
+    centre of the frame and that drift is removed:
+    ``out[r, c] = in[r + dr, c + dc + alpha * (r - r_mid)]``. This is the
+    deskewing of LeCun et al.'s MNIST table, where it roughly halves the error
+    of k-NN (5.0% -> 2.4% error). An image with no positive intensity, or a
+    single row, is only shifted, never sheared.
+
+    The whole batch is resampled at once with numpy (no per-image loop).
+    Moments use intensities clipped at 0 (pixels are never negative).
+
+    Parameters
+    ----------
+    image_shape : (int, int) or None, default=None
+        (height, width) of each image; None means square (784 -> 28x28). One
+        of the two may be -1, as in ``numpy.reshape``.
+
+    Attributes
+    ----------
+    image_shape_ : (int, int)
+        The image shape used.
+    """
+
+    def __init__(self, image_shape=None):
+        self.image_shape = image_shape
+
+    def _n_out(self) -> int:
+        return self.n_features_in_
+
+    def _transform_images(self, images: np.ndarray) -> np.ndarray:
+        n, height, width = images.shape
+        mass = np.clip(images, 0, None).astype(np.float64)
+        total = mass.sum(axis=(1, 2))
+        empty = total <= 0
+        total[empty] = 1.0
+        rows = np.arange(height, dtype=np.float64)
+        cols = np.arange(width, dtype=np.float64)
+        row_mass = mass.sum(axis=2)
+        col_mass = mass.sum(axis=1)
+        mu_r = row_mass @ rows / total
+        mu_c = col_mass @ cols / total
+        var_r = row_mass @ rows**2 / total - mu_r**2
+        cov = np.einsum("nhw,h,w->n", mass, rows, cols) / total - mu_r * mu_c
+        # A near-zero row variance (one row, a horizontal line) has no slant.
+        flat = var_r <= 1e-6 * max(height, 1) ** 2
+        alpha = np.where(flat, 0.0, cov / np.where(flat, 1.0, var_r))
+        mid_r, mid_c = (height - 1) / 2, (width - 1) / 2
+        mu_r[empty], mu_c[empty] = mid_r, mid_c
+        # Where each output pixel is read from, per image.
+        src_r = rows[None, :, None] + (mu_r - mid_r)[:, None, None]
+        src_c = (
+            cols[None, None, :]
+            + (mu_c - mid_c)[:, None, None]
+            + alpha[:, None, None] * (rows - mid_r)[None, :, None]
+        )
+        src_r = np.broadcast_to(src_r, (n, height, width))
+        return _bilinear(images, src_r, src_c).reshape(n, -1)
+
+
+def _bilinear(images: np.ndarray, src_r: np.ndarray, src_c: np.ndarray):
+    """``images`` sampled at (src_r, src_c) per image, bilinear, 0 outside."""
+    n, height, width = images.shape
+    flat = images.reshape(-1)
+    base = (np.arange(n) * (height * width))[:, None, None]
+    r0 = np.floor(src_r)
+    c0 = np.floor(src_c)
+    fr = (src_r - r0).astype(images.dtype)
+    fc = (src_c - c0).astype(images.dtype)
+    r0 = r0.astype(np.intp)
+    c0 = c0.astype(np.intp)
+    out = np.zeros((n, height, width), dtype=images.dtype)
+    for dr, wr in ((0, 1 - fr), (1, fr)):
+        rr = r0 + dr
+        ok_r = (rr >= 0) & (rr < height)
+        for dc, wc in ((0, 1 - fc), (1, fc)):
+            cc = c0 + dc
+            ok = ok_r & (cc >= 0) & (cc < width)
+            index = (
+                base + np.clip(rr, 0, height - 1) * width + np.clip(cc, 0, width - 1)
+            )
+            out += np.where(ok, wr * wc * flat[index], 0)
+    return out
+
+
+_BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
+
+
+class HOG(ClassNamePrefixFeaturesOutMixin, _ImageTransformer):
+    """Histograms of oriented gradients, as ``skimage.feature.hog`` computes them.
+
+    Each image's gradient (central differences) votes with its magnitude into
+    ``orientations`` unsigned-angle bins per cell of ``pixels_per_cell``
+    pixels; the histograms of each block of ``cells_per_block`` cells are
+    normalised together (``block_norm``), and all blocks are concatenated.
+    The values equal scikit-image's ``hog(image, ...)`` with the same
+    parameters (tested), but the whole batch is computed at once with numpy:
+    scikit-image works on one image at a time. Blocks overlap with a stride of
+    one cell, as in Dalal & Triggs (2005).
+
+    With the defaults, a 28x28 image has 7x7 cells of 4x4 pixels and 6x6
+    blocks of 2x2 cells: 6*6*2*2*9 = 1,296 features.
+
+    Parameters
+    ----------
+    orientations : int, default=9
+        Orientation bins over 0-180 degrees.
+    pixels_per_cell : (int, int), default=(4, 4)
+        Cell size in pixels; pixels of a last partial cell are ignored.
+    cells_per_block : (int, int), default=(2, 2)
+        Block size in cells.
+    block_norm : {"L2-Hys", "L2", "L1", "L1-sqrt"}, default="L2-Hys"
+        Block normalisation, as in scikit-image.
+    image_shape : (int, int) or None, default=None
+        (height, width) of each image; None means square. One of the two may
+        be -1, as in ``numpy.reshape``.
+
+    Attributes
+    ----------
+    image_shape_ : (int, int)
+        The image shape used.
+    """
+
+    def __init__(
+        self,
+        orientations: int = 9,
+        pixels_per_cell=(4, 4),
+        cells_per_block=(2, 2),
+        block_norm: str = "L2-Hys",
+        image_shape=None,
+    ):
+        self.orientations = orientations
+        self.pixels_per_cell = pixels_per_cell
+        self.cells_per_block = cells_per_block
+        self.block_norm = block_norm
+        self.image_shape = image_shape
+
+    def _check_params(self) -> None:
+        if (
+            isinstance(self.orientations, bool)
+            or not isinstance(self.orientations, (int, np.integer))
+            or self.orientations < 1
+        ):
+            raise ValueError(
+                f"orientations must be a positive int, got {self.orientations!r}"
+            )
+        for name in ("pixels_per_cell", "cells_per_block"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, (tuple, list))
+                or len(value) != 2
+                or not all(
+                    isinstance(v, (int, np.integer))
+                    and not isinstance(v, bool)
+                    and v >= 1
+                    for v in value
+                )
+            ):
+                raise ValueError(f"{name} must be two positive ints, got {value!r}")
+        if self.block_norm not in _BLOCK_NORMS:
+            raise ValueError(
+                f"block_norm must be one of {', '.join(_BLOCK_NORMS)}, "
+                f"got {self.block_norm!r}"
+            )
+
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        height, width = self.image_shape_
+        cells = (height // self.pixels_per_cell[0], width // self.pixels_per_cell[1])
+        if cells[0] < self.cells_per_block[0] or cells[1] < self.cells_per_block[1]:
+            raise ValueError(
+                f"images of {height}x{width} pixels hold {cells[0]}x{cells[1]} "
+                f"cells of {self.pixels_per_cell[0]}x{self.pixels_per_cell[1]} "
+                f"pixels, fewer than one block of {self.cells_per_block[0]}x"
+                f"{self.cells_per_block[1]} cells"
+            )
+        self._n_features_out = self._n_out()
+        return self
+
+    def _grid(self):
+        height, width = self.image_shape_
+        (cr, cc), (br, bc) = self.pixels_per_cell, self.cells_per_block
+        cells = (height // cr, width // cc)
+        blocks = (cells[0] - br + 1, cells[1] - bc + 1)
+        return cells, blocks
+
+    def _n_out(self) -> int:
+        _, blocks = self._grid()
+        br, bc = self.cells_per_block
+        return blocks[0] * blocks[1] * br * bc * self.orientations
+
+    def _transform_images(self, images: np.ndarray) -> np.ndarray:
+        n = len(images)
+        (n_cr, n_cc), (n_br, n_bc) = self._grid()
+        (cr, cc), (br, bc) = self.pixels_per_cell, self.cells_per_block
+        # Same arithmetic as scikit-image: gradients in the input's precision,
+        # then magnitudes and angles in float64.
+        g_row = np.zeros_like(images)
+        g_col = np.zeros_like(images)
+        g_row[:, 1:-1, :] = images[:, 2:, :] - images[:, :-2, :]
+        g_col[:, :, 1:-1] = images[:, :, 2:] - images[:, :, :-2]
+        g_row = g_row[:, : n_cr * cr, : n_cc * cc].astype(np.float64)
+        g_col = g_col[:, : n_cr * cr, : n_cc * cc].astype(np.float64)
+        magnitude = np.hypot(g_col, g_row)
+        angle = np.rad2deg(np.arctan2(g_row, g_col)) % 180
+        # scikit-image compares angles with float32 bin edges
+        width = np.float32(180.0 / self.orientations)
+        edges = (width * np.arange(1, self.orientations, dtype=np.float32)).astype(
+            np.float64
+        )
+        bins = np.searchsorted(edges, angle, side="right")
+        hist = np.empty((n, n_cr, n_cc, self.orientations))
+        for o in range(self.orientations):
+            votes = np.where(bins == o, magnitude, 0.0)
+            hist[..., o] = votes.reshape(n, n_cr, cr, n_cc, cc).sum(axis=(2, 4))
+        hist /= cr * cc
+        blocks = np.lib.stride_tricks.sliding_window_view(hist, (br, bc), axis=(1, 2))
+        # (n, blocks_r, blocks_c, orientations, br, bc) -> skimage's order
+        blocks = blocks.transpose(0, 1, 2, 4, 5, 3).reshape(n, n_br, n_bc, -1)
+        return _normalise(blocks, self.block_norm).reshape(n, -1)
+
+
+def _normalise(blocks: np.ndarray, method: str, eps: float = 1e-5) -> np.ndarray:
+    """Each block (the last axis) normalised as scikit-image does."""
+    if method in ("L1", "L1-sqrt"):
+        out = blocks / (np.abs(blocks).sum(axis=-1, keepdims=True) + eps)
+        return np.sqrt(out) if method == "L1-sqrt" else out
+    out = blocks / np.sqrt((blocks**2).sum(axis=-1, keepdims=True) + eps**2)
+    if method == "L2-Hys":
+        out = np.minimum(out, 0.2)
+        out = out / np.sqrt((out**2).sum(axis=-1, keepdims=True) + eps**2)
+    return out
