@@ -53,6 +53,16 @@ def _pixels_and_pca(k):
     return FeatureUnion([("pixels", "passthrough"), ("pca", PCA(k, random_state=0))])
 
 
+def _hog_and_pixels(k, weight):
+    return FeatureUnion(
+        [
+            ("hog", make_pipeline(HOG(), PCA(k, random_state=0))),
+            ("pixels", PCA(60, random_state=0)),
+        ],
+        transformer_weights={"hog": 1.0, "pixels": weight},
+    )
+
+
 CANDIDATES = {
     "logreg": {
         "peer": bench.peer_logreg,
@@ -185,40 +195,55 @@ CANDIDATES = {
     },
     "hog_knn": {
         **{
-            f"HOG{ppc} PCA{k} k={n}": (
-                lambda ppc=ppc, k=k, n=n: make_pipeline(
+            f"HOG{ppc} PCA{k} k=6": (
+                lambda ppc=ppc, k=k: make_pipeline(
                     HOG(pixels_per_cell=(ppc, ppc)),
                     PCA(k, random_state=0),
-                    KNeighborsClassifier(n, weights="distance", algorithm="brute"),
+                    KNeighborsClassifier(6, weights="distance", algorithm="brute"),
                 )
             )
             for ppc in (4, 7)
             for k in (50, 100)
-            for n in (6,)
         },
+        "HOG4 PCA100 + pixels PCA60 w=0.4 k=6": lambda: make_pipeline(
+            _hog_and_pixels(100, 0.4),
+            KNeighborsClassifier(6, weights="distance", algorithm="brute"),
+        ),
     },
     "hog_svm": {
         **{
-            f"HOG{ppc} PCA{k} C={c}": (
-                lambda ppc=ppc, k=k, c=c: make_pipeline(
+            f"HOG{ppc} PCA{k} C=10": (
+                lambda ppc=ppc, k=k: make_pipeline(
                     HOG(pixels_per_cell=(ppc, ppc)),
                     PCA(k, random_state=0),
-                    SVC(C=c, cache_size=1000),
+                    SVC(C=10.0, cache_size=1000),
                 )
             )
             for ppc in (4, 7)
             for k in (60, 100, 200)
-            for c in (10.0,)
         },
+        "HOG4 PCA200 C=20": lambda: make_pipeline(
+            HOG(), PCA(200, random_state=0), SVC(C=20.0, cache_size=1000)
+        ),
+        "HOG4 orientations=12 PCA200 C=10": lambda: make_pipeline(
+            HOG(orientations=12), PCA(200, random_state=0), SVC(C=10.0, cache_size=1000)
+        ),
+        "HOG4 3x3 blocks PCA200 C=10": lambda: make_pipeline(
+            HOG(cells_per_block=(3, 3)),
+            PCA(200, random_state=0),
+            SVC(C=10.0, cache_size=1000),
+        ),
         **{
-            f"HOG{ppc} C={c}": (
-                lambda ppc=ppc, c=c: make_pipeline(
-                    HOG(pixels_per_cell=(ppc, ppc)), SVC(C=c, cache_size=1000)
+            f"HOG4 PCA{k} + pixels PCA60 w={w} C=10": (
+                lambda k=k, w=w: make_pipeline(
+                    _hog_and_pixels(k, w), SVC(C=10.0, cache_size=1000)
                 )
             )
-            for ppc in (7,)
-            for c in (10.0,)
+            for k, w in [(150, 0.3), (150, 0.4), (150, 0.5), (100, 0.4)]
         },
+        "deskew, HOG4 PCA150 + pixels PCA60 w=0.4 C=10": lambda: make_pipeline(
+            Deskew(), _hog_and_pixels(150, 0.4), SVC(C=10.0, cache_size=1000)
+        ),
     },
     "pca_mlp": {
         "peer": bench.peer_pca_mlp,

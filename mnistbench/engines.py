@@ -146,10 +146,16 @@ def device(engine: str, pipe: Pipeline):
 
 def _convert(step, swap):
     from sklearn.base import BaseEstimator
-    from sklearn.pipeline import Pipeline
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
     if isinstance(step, Pipeline):  # e.g. PCA + StandardScaler as one step
-        return Pipeline([(n, _convert(s, swap)) for n, s in step.steps])
+        steps = [(n, _convert(s, swap)) for n, s in step.steps]
+        return Pipeline(**{**step.get_params(deep=False), "steps": steps})
+    if isinstance(step, FeatureUnion):  # e.g. hog_svm's HOG + PCA beside PCA
+        parts = [(n, _convert(s, swap)) for n, s in step.transformer_list]
+        return FeatureUnion(
+            **{**step.get_params(deep=False), "transformer_list": parts}
+        )
     if not isinstance(step, BaseEstimator):  # "passthrough", None
         return step
     return swap(step)
@@ -166,10 +172,11 @@ def _sklearnex_step(est):
 
 def _leaf_estimators(step):
     from sklearn.base import BaseEstimator
-    from sklearn.pipeline import Pipeline
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
-    if isinstance(step, Pipeline):
-        for _, sub in step.steps:
+    if isinstance(step, (Pipeline, FeatureUnion)):
+        subs = step.steps if isinstance(step, Pipeline) else step.transformer_list
+        for _, sub in subs:
             yield from _leaf_estimators(sub)
     elif isinstance(step, BaseEstimator):
         yield step

@@ -90,9 +90,47 @@ def test_scaling_writes_points_slopes_and_figure(tmp_path):
     assert len(result.figure.axes) == 3
 
 
+def test_preprocessing_axis_on_the_sample(tmp_path):
+    seen = []
+    result = bench.compare_preprocessing(
+        "mnist-sample",
+        train_size=1000,
+        out=tmp_path,
+        on_result=lambda job, row: seen.append(job.pipeline),
+    )
+    table = result.table
+    assert sorted(seen) == sorted(table["pipeline"])
+    # every classifier with variants, raw first: svm and knn, in registry order
+    assert list(zip(table["classifier"], table["preprocessing"])) == [
+        ("svm", "raw"),
+        ("svm", "deskew"),
+        ("svm", "hog"),
+        ("knn", "raw"),
+        ("knn", "deskew"),
+        ("knn", "hog"),
+    ]
+    assert (table["status"] == "ok").all() and (table["n_train"] == 1000).all()
+    for _, rows in table.groupby("classifier"):
+        raw = rows.iloc[0]
+        np.testing.assert_allclose(
+            rows["accuracy_diff"], rows["accuracy"] - raw["accuracy"]
+        )
+        np.testing.assert_allclose(rows["slowdown"], rows["seconds"] / raw["seconds"])
+        # on handwriting, deskewing and HOG features both beat raw pixels
+        assert (rows["accuracy_diff"].iloc[1:] > 0).all()
+    written = pd.read_csv(result.csv)
+    assert result.csv.name == "preprocessing-mnist-sample.csv"
+    assert list(written["pipeline"]) == list(table["pipeline"])
+    assert written["cpu"].notna().all()
+
+
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
+        (
+            ["bench", "preprocessing", "rf", "-d", "mnist-sample"],
+            ["'rf' has no preprocessing variants", "deskew_rf, hog_rf", "svm, knn"],
+        ),
         (
             ["bench", "scaling", "--sizes", "1k,2k"],
             ["--sizes '1k,2k'", "whole numbers"],

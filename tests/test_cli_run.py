@@ -50,11 +50,25 @@ def test_run_all_on_mnist_sample(runner, tmp_path):
     one_line_error(again, "5 of 5 jobs already have ok rows", "--resume", "--force")
 
 
+def test_run_a_group(runner, tmp_path):
+    out = tmp_path / "out"
+    args = ["run", "--group", "sota", "knn", "-d", "mnist-sample"]
+    args += ["--train-size", "1000", "--out", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    board = read_leaderboard(out)
+    assert list(board["pipeline"].sort_values()) == sorted(
+        ["knn", "deskew_knn", "hog_knn", "deskew_svm", "hog_svm"]
+    )
+    assert (board["status"] == "ok").all() and (board["accuracy"] > 0.85).all()
+
+
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
         (["run", "cnn"], ["unknown pipeline 'cnn'", "logreg"]),
-        (["run"], ["no pipeline given", "--all"]),
+        (["run"], ["no pipeline given", "--all", "--group (core, sota)"]),
+        (["run", "--group", "cnns"], ["unknown pipeline group 'cnns'", "core, sota"]),
         (["run", "knn", "--all"], ["not both"]),
         (["run", "knn", "--n-jobs", "0"], ["--n-jobs must be a positive"]),
         (["run", "knn", "--train-size", "9"], ["at least 10"]),

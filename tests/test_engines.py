@@ -89,6 +89,29 @@ def test_sklearnex_agrees_with_sklearn_and_says_where_it_ran(tmp_path):
 
 
 @needs_sklearnex
+def test_sklearnex_reaches_into_feature_unions(tmp_path):
+    """hog_svm's scale step is a FeatureUnion (HOG then PCA, beside PCA): its
+    PCAs are converted, its weights kept, HOG stays ours, and ran_on says so."""
+    pipe = pipelines.get("hog_svm")
+    union = engines.convert(pipe, "sklearnex").named_steps["scale"]
+    assert union.transformer_weights == pipe.named_steps["scale"].transformer_weights
+    hog, pca = union.transformer_list[0][1].steps
+    assert type(hog[1]).__module__ == "mnistbench.preprocessing"
+    assert type(pca[1]).__module__.startswith("sklearnex")
+    rows = runner.run(
+        ["hog_svm", "deskew_knn"],
+        datasets=["mnist-sample"],
+        train_size=1000,
+        engine="sklearnex",
+        out=tmp_path,
+        plots=False,
+    ).rows.set_index("pipeline")
+    assert (rows["status"] == "ok").all() and (rows["accuracy"] > 0.9).all()
+    assert rows.loc["hog_svm", "ran_on"].startswith("scale:cpu+cpu-")
+    assert rows.loc["deskew_knn", "ran_on"].startswith("scale:cpu,reduce:cpu-")
+
+
+@needs_sklearnex
 def test_tracker_tells_accelerated_from_fallback():
     from mnistbench import data
 
@@ -108,8 +131,8 @@ def test_cuml_maps_every_builtin_estimator_or_keeps_it_on_the_cpu():
     """Runs without cuML: the table of what cuML replaces covers the suite."""
     from mnistbench import _cuml
 
-    cpu_only = {"MLPClassifier", "StandardScaler", "GrayLevels"}
-    for name in ["logreg", "svm", "rf", "knn", "pca_mlp"]:
+    cpu_only = {"MLPClassifier", "StandardScaler", "GrayLevels", "Deskew", "HOG"}
+    for name in pipelines.available():
         for est in engines._leaf_estimators(pipelines.get(name)):
             kind = type(est).__name__
             assert kind in _cuml._CONVERTERS or kind in cpu_only, (name, kind)

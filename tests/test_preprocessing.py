@@ -2,46 +2,172 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mnistbench.preprocessing import GrayLevels
+from mnistbench import data, preprocessing
+from mnistbench.preprocessing import HOG, Deskew, GrayLevels, image_shape
+
+# scikit-learn's checks feed 1 to 20 features, which are not square images:
+# these configurations take any number of features (a 1-pixel-high image,
+# 1x1 HOG cells). The defaults, on real 28x28 images, are tested below.
+CONTRACT = [
+    GrayLevels(),
+    GrayLevels(levels=4),
+    Deskew(image_shape=(1, -1)),
+    Deskew(image_shape=(-1, 1)),
+    HOG(image_shape=(1, -1), pixels_per_cell=(1, 1), cells_per_block=(1, 1)),
+    HOG(
+        image_shape=(-1, 1),
+        orientations=4,
+        pixels_per_cell=(1, 1),
+        cells_per_block=(1, 1),
+        block_norm="L1",
+    ),
+]
 
 
-@parametrize_with_checks([GrayLevels(), GrayLevels(levels=4)])
+@parametrize_with_checks(CONTRACT)
 def test_sklearn_contract(estimator, check):
     check(estimator)
 
 
-def test_gray_levels_bins_the_unit_interval():
-    X = np.array([[0.0, 0.05, 0.0625, 0.5, 0.99, 1.0]], dtype=np.float32)
-    out = GrayLevels(16).fit_transform(X)
-    assert out.dtype == np.float32
-    np.testing.assert_array_equal(
-        out * 16, [[0, 0, 1, 8, 15, 15]]
-    )  # 1.0 joins the top level
-
-
-def test_gray_levels_keep_order_and_count():
-    X = np.random.default_rng(0).random((200, 30)).astype(np.float32)
-    out = GrayLevels(8).fit_transform(X)
-    assert len(np.unique(out)) == 8
-    assert out.min() >= 0 and out.max() < 1
-    # monotone: a brighter pixel never gets a darker level
-    order = np.argsort(X[:, 0])
-    assert np.all(np.diff(out[order, 0]) >= 0)
-
-
-def test_gray_levels_leave_the_input_alone():
-    X = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
-    before = X.copy()
-    GrayLevels(4).fit(X).transform(X)
-    np.testing.assert_array_equal(X, before)
+@pytest.fixture(scope="module")
+def digits():
+    """500 real MNIST digits (the shipped sample), float32 in [0, 1]."""
+    return np.asarray(data.load("mnist-sample").X_train[:500])
 
 
 @pytest.mark.parametrize(
-    "levels, error",
-    [(1, ValueError), (0, ValueError), (2.5, TypeError), (True, TypeError)],
+    "params",
+    [
+        {},
+        {"block_norm": "L1"},
+        {"block_norm": "L1-sqrt"},
+        {"block_norm": "L2", "orientations": 8},
+        {"pixels_per_cell": (7, 7), "cells_per_block": (3, 3), "orientations": 12},
+        {"pixels_per_cell": (5, 6), "cells_per_block": (2, 1)},  # partial cells
+    ],
 )
-def test_gray_levels_reject_bad_levels(levels, error):
-    with pytest.raises(error, match="levels"):
-        GrayLevels(levels).fit(np.zeros((3, 2)))
+def test_hog_equals_scikit_image(digits, params):
+    skimage_feature = pytest.importorskip("skimage.feature")
+    ours = HOG(**params).fit_transform(digits)
+    full = {
+        "orientations": 9,
+        "pixels_per_cell": (4, 4),
+        "cells_per_block": (2, 2),
+        "block_norm": "L2-Hys",
+        **params,
+    }
+    theirs = np.stack([skimage_feature.hog(x.reshape(28, 28), **full) for x in digits])
+    assert ours.dtype == np.float32 and ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_hog_defaults_on_28x28_images(digits):
+    hog = HOG().fit(digits)
+    assert hog.image_shape_ == (28, 28)
+    out = hog.transform(digits[:3].astype(np.float64))
+    assert out.shape == (3, 6 * 6 * 2 * 2 * 9) and out.dtype == np.float64
+    names = hog.get_feature_names_out()
+    assert len(names) == 1296 and names[0] == "hog0"
+
+
+def _moments(image):
+    """Centre of mass and slant (cov / var of rows), the hard way."""
+    rows, cols = np.indices(image.shape)
+    mass = image.sum()
+    mu_r, mu_c = (rows * image).sum() / mass, (cols * image).sum() / mass
+    var_r = ((rows - mu_r) ** 2 * image).sum() / mass
+    cov = ((rows - mu_r) * (cols - mu_c) * image).sum() / mass
+    return mu_r, mu_c, cov / var_r
+
+
+def test_deskew_equals_an_affine_transform_per_image(digits):
+    ours = Deskew().fit_transform(digits[:50])
+    for image, mine in zip(digits[:50], ours):
+        image = image.reshape(28, 28).astype(np.float64)
+        mu_r, mu_c, alpha = _moments(image)
+        shear = np.array([[1.0, 0.0], [alpha, 1.0]])
+        offset = np.array([mu_r, mu_c]) - shear @ [13.5, 13.5]
+        theirs = ndimage.affine_transform(
+            image, shear, offset=offset, order=1, mode="grid-constant", prefilter=False
+        )
+        np.testing.assert_allclose(mine.reshape(28, 28), theirs, atol=1e-5)
+
+
+def test_deskew_makes_a_slanted_stroke_upright_and_centred():
+    image = np.zeros((28, 28), dtype=np.float32)
+    for row in range(4, 24):  # a stroke leaning right by 1 pixel in 2 rows
+        col = 6 + row // 2
+        image[row, col : col + 3] = 1.0
+    assert abs(_moments(image)[2]) > 0.4
+    out = Deskew().fit_transform(image.reshape(1, -1)).reshape(28, 28)
+    mu_r, mu_c, alpha = _moments(out)
+    assert abs(alpha) < 0.02
+    assert abs(mu_r - 13.5) < 0.05 and abs(mu_c - 13.5) < 0.05
+    assert out.sum() == pytest.approx(image.sum(), rel=1e-3)  # no ink lost
+
+
+def test_deskew_leaves_an_upright_centred_image_alone():
+    image = np.zeros((28, 28), dtype=np.float32)
+    image[6:22, 12:16] = 1.0  # a vertical bar, symmetric about 13.5
+    out = Deskew().fit_transform(image.reshape(1, -1))
+    np.testing.assert_allclose(out.reshape(28, 28), image, atol=1e-6)
+
+
+def test_deskew_keeps_blank_images_blank_and_batches_in_chunks(digits, monkeypatch):
+    X = np.vstack([np.zeros((1, 784), np.float32), digits[:20]])
+    whole = Deskew().fit_transform(X)
+    assert not whole[0].any()
+    monkeypatch.setattr(preprocessing, "CHUNK", 3)
+    np.testing.assert_array_equal(Deskew().fit_transform(X), whole)
+    np.testing.assert_array_equal(
+        HOG().fit_transform(X),
+        np.vstack([HOG().fit_transform(X[i : i + 1]) for i in range(21)]),
+    )
+
+
+@pytest.mark.parametrize(
+    "n, shape, expected",
+    [
+        (784, None, (28, 28)),
+        (6, (2, 3), (2, 3)),
+        (6, (-1, 3), (2, 3)),
+        (5, (1, -1), (1, 5)),
+    ],
+)
+def test_image_shape(n, shape, expected):
+    assert image_shape(n, shape) == expected
+
+
+@pytest.mark.parametrize(
+    "n, shape, match",
+    [
+        (10, None, "not a square image"),
+        (6, (4, -1), r"does not fit 6 features"),
+        (6, (2, 2), r"does not fit"),
+        (6, (-1, -1), r"does not fit"),
+        (6, "28x28", "must be \\(height, width\\)"),
+    ],
+)
+def test_image_shape_rejects(n, shape, match):
+    with pytest.raises(ValueError, match=match):
+        image_shape(n, shape)
+
+
+@pytest.mark.parametrize(
+    "estimator, n_features, match",
+    [
+        (Deskew(), 10, "not a square image"),
+        (HOG(), 10, "not a square image"),
+        (HOG(), 16, "fewer than one block"),  # 4x4 pixels: one 4x4 cell
+        (HOG(orientations=0), 16, "orientations"),
+        (HOG(pixels_per_cell=4), 16, "pixels_per_cell"),
+        (HOG(cells_per_block=(1, 0)), 16, "cells_per_block"),
+        (HOG(block_norm="L3"), 16, "block_norm"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(estimator, n_features, match):
+    with pytest.raises(ValueError, match=match):
+        estimator.fit(np.zeros((3, n_features), dtype=np.float32))
