@@ -343,17 +343,18 @@ def pca_mlp() -> Pipeline:
 # in results/tuning/), and checked on mnist-sample's training split.
 
 
-def hog_and_pixels(hog_components: int = 150, pixel_weight: float = 0.3):
+def hog_and_pixels(hog_components: int = 100, pixel_weight: float = 0.4):
     """HOG features reduced by PCA, side by side with 60 pixel components.
 
     HOG describes edges (their direction, cell by cell) but forgets how
     bright each region is, which is much of what tells a shirt from a
     T-shirt; the pixels' principal components keep that. The two blocks are
     on different scales (a HOG block's histogram has unit norm; pixels are in
-    [0, 1]), so the pixel block is weighted by ``pixel_weight``: its total
-    variance then is about 1/3 of the HOG block's on Fashion-MNIST and
-    MNIST alike. A ``FeatureUnion`` with the steps ``hog`` (``extract``,
-    ``pca``) and ``pixels``, e.g. ``scale__hog__extract__orientations``.
+    [0, 1]), so the pixel block is weighted by ``pixel_weight``: with 0.4
+    its total variance is 40-60% of the HOG block's (Fashion-MNIST: 0.4^2 *
+    60 = 9.6 against 17; MNIST: 7.2 against 18). A ``FeatureUnion`` with
+    the steps ``hog`` (``extract``, ``pca``) and ``pixels``, e.g.
+    ``scale__hog__extract__orientations``.
     """
     return FeatureUnion(
         [
@@ -375,8 +376,10 @@ def deskew_knn() -> Pipeline:
     ``knn`` after a ``Deskew`` step: each image is sheared upright and
     centred by its moments first. LeCun's table: K-NN with Euclidean (L2)
     distance, 5.0% MNIST error without preprocessing, 2.4% with deskewing
-    (LeCun et al. 1998). Deskewing helps handwriting; clothes are not
-    slanted, so on Fashion-MNIST it changes little.
+    (LeCun et al. 1998). Deskewing helps handwriting (0.964 vs 0.949 for
+    ``knn`` on mnist-sample's validation split); clothes are not slanted, so
+    on Fashion-MNIST it changes little (0.858 vs 0.859). k=6 scored best of
+    k in {4, 6} with 40 or 50 components.
     """
     return make(
         scale=Deskew(),
@@ -390,28 +393,30 @@ def hog_knn() -> Pipeline:
 
     The features of ``hog_and_pixels``: HOG (9 orientations, 4x4-pixel
     cells, 2x2-cell blocks, 1,296 values per 28x28 image) reduced to 100
-    principal components, beside the pixels' first 60. No published
-    anchor; the Fashion-MNIST paper's best KNeighborsClassifier, on raw
-    pixels, is at about 0.86.
+    principal components, beside the pixels' first 60. On the validation
+    split (50,000 training images): 0.893, against 0.882 for HOG alone and
+    0.859 for ``knn``. No published anchor; the Fashion-MNIST paper's best
+    KNeighborsClassifier, on raw pixels, is at about 0.86.
     """
     return make(
-        scale=hog_and_pixels(hog_components=100, pixel_weight=0.4),
+        scale=hog_and_pixels(),
         clf=KNeighborsClassifier(n_neighbors=6, weights="distance", algorithm="brute"),
     )
 
 
 def deskew_svm() -> Pipeline:
-    """RBF SVM (C=10) on 60 principal components of deskewed images.
+    """RBF SVM (C=20) on 60 principal components of deskewed images.
 
-    ``svm`` after a ``Deskew`` step. LeCun's table: a degree-4 polynomial
-    SVM at 1.1% MNIST error with deskewing, a reduced-set degree-5 one at
-    1.0% (LeCun et al. 1998), against 1.4% for a Gaussian-kernel SVM
-    without preprocessing.
+    ``svm`` after a ``Deskew`` step, the same PCA and SVC (C=20 scored 0.902
+    on the validation split, C=10 0.897; ``svm`` 0.901). LeCun's table: a
+    degree-4 polynomial SVM at 1.1% MNIST error with deskewing, a
+    reduced-set degree-5 one at 1.0% (LeCun et al. 1998), against 1.4% for a
+    Gaussian-kernel SVM without preprocessing.
     """
     return make(
         scale=Deskew(),
         reduce=PCA(n_components=60),
-        clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
+        clf=SVC(C=20.0, kernel="rbf", gamma="scale", cache_size=1000),
     )
 
 
@@ -419,15 +424,17 @@ def hog_svm() -> Pipeline:
     """RBF SVM (C=10) on HOG features and pixel components.
 
     The features of ``hog_and_pixels``: HOG (9 orientations, 4x4-pixel
-    cells, 2x2-cell blocks) reduced to 150 principal components, beside the
-    pixels' first 60, weighted 0.3. HOG alone scored 0.884 on the
-    validation split (10,000 training images), HOG with the pixels 0.898,
-    the pixels alone 0.872. Anchor: the Fashion-MNIST benchmark table lists
-    HOG+SVM at 0.926 (submitted, not checked by its maintainers; 50 minutes
-    of training, OpenCV).
+    cells, 2x2-cell blocks) reduced to 100 principal components, beside the
+    pixels' first 60, weighted 0.4. On the validation split (50,000 training
+    images): 0.922, against 0.906 for HOG alone and 0.901 for ``svm``; 150
+    HOG components or weight 0.3 scored the same (0.921) and fit slower,
+    deskewing first lower (0.919), and with 7x7-pixel cells, 12 orientations
+    or 3x3-cell blocks HOG alone scored lower (on 10,000 images). Anchor:
+    the Fashion-MNIST benchmark table lists HOG+SVM at 0.926 (submitted, not
+    checked by its maintainers; 50 minutes of training, OpenCV).
     """
     return make(
-        scale=hog_and_pixels(hog_components=150, pixel_weight=0.3),
+        scale=hog_and_pixels(),
         clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
     )
 
