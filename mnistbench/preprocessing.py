@@ -25,7 +25,17 @@ __all__ = ["HOG", "Deskew", "GrayLevels", "image_shape"]
 CHUNK = 2048
 
 
-class GrayLevels(TransformerMixin, BaseEstimator):
+class _PixelTransformer(TransformerMixin, BaseEstimator):
+    """Fitted before use (``fit`` checks the input), keeps float32 float32."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class GrayLevels(_PixelTransformer):
     """Quantise pixel intensities in [0, 1] to ``levels`` equal-width gray levels.
 
     Each value ``x`` becomes ``floor(x * levels) / levels`` (1.0 goes to the
@@ -69,12 +79,6 @@ class GrayLevels(TransformerMixin, BaseEstimator):
         np.divide(X, top, out=X)
         return X
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
 
 def image_shape(n_features: int, shape=None) -> tuple[int, int]:
     """The (height, width) of images flattened to ``n_features`` values.
@@ -109,7 +113,7 @@ def image_shape(n_features: int, shape=None) -> tuple[int, int]:
     return height, width
 
 
-class _ImageTransformer(TransformerMixin, BaseEstimator):
+class _ImageTransformer(_PixelTransformer):
     """Shared plumbing: input checks, the image shape, chunked transforms."""
 
     def fit(self, X, y=None):
@@ -130,12 +134,6 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
             stop = start + CHUNK
             out[start:stop] = self._transform_images(images[start:stop])
         return out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
 
 class Deskew(OneToOneFeatureMixin, _ImageTransformer):
