@@ -45,7 +45,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
-from mnistbench import bench, data
+from mnistbench import bench, data, pipelines
 from mnistbench.preprocessing import HOG, Deskew, GrayLevels
 
 
@@ -54,12 +54,8 @@ def _pixels_and_pca(k):
 
 
 def _hog_and_pixels(k, weight):
-    return FeatureUnion(
-        [
-            ("hog", make_pipeline(HOG(), PCA(k, random_state=0))),
-            ("pixels", PCA(60, random_state=0)),
-        ],
-        transformer_weights={"hog": 1.0, "pixels": weight},
+    return pipelines.hog_and_pixels(k, weight).set_params(
+        hog__pca__random_state=0, pixels__random_state=0
     )
 
 

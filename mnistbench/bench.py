@@ -650,16 +650,7 @@ def compare_preprocessing(
     the raw pipeline's, ``slowdown`` its fit + predict seconds over the raw
     one's. Writes ``OUT/preprocessing-DATASET.csv``.
     """
-    from mnistbench import pipelines
-
-    if classifiers:
-        chosen = list(dict.fromkeys(classifiers))
-    else:
-        chosen = [
-            name
-            for name in pipelines.available()
-            if len(preprocessing_variants(name)) > 1 and not _is_variant(name)
-        ]
+    chosen = list(dict.fromkeys(classifiers)) if classifiers else _with_variants()
     variants = {name: preprocessing_variants(name) for name in chosen}
     for name, found in variants.items():
         if "raw" not in found or len(found) < 2:
@@ -689,17 +680,15 @@ def compare_preprocessing(
     return PreprocessingComparison(dataset, table, csv)
 
 
-def _is_variant(name: str) -> bool:
-    return any(p and name.startswith(p) for p in PREPROCESSING.values())
-
-
 def _with_variants() -> list[str]:
+    """The raw pipelines that have a registered deskew_ or hog_ variant."""
     from mnistbench import pipelines
 
     return [
         name
         for name in pipelines.available()
-        if not _is_variant(name) and len(preprocessing_variants(name)) > 1
+        if not any(p and name.startswith(p) for p in PREPROCESSING.values())
+        and len(preprocessing_variants(name)) > 1
     ]
 
 

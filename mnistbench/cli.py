@@ -970,10 +970,8 @@ def pipelines_cmd() -> None:
     table.add_column("steps")
     table.add_column("summary")
     for name in pipelines.available():
-        pipe = pipelines.get(name)
-        steps = " → ".join(_step_name(est) for _, est in pipe.steps)
         entry = pipelines.info(name)
-        table.add_row(name, entry.group, steps, entry.summary)
+        table.add_row(name, entry.group, _step_name(pipelines.get(name)), entry.summary)
     _console().print(table)
 
 

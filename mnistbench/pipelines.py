@@ -381,11 +381,7 @@ def deskew_knn() -> Pipeline:
     on Fashion-MNIST it changes little (0.858 vs 0.859). k=6 scored best of
     k in {4, 6} with 40 or 50 components.
     """
-    return make(
-        scale=Deskew(),
-        reduce=PCA(n_components=50),
-        clf=KNeighborsClassifier(n_neighbors=6, weights="distance", algorithm="brute"),
-    )
+    return knn().set_params(scale=Deskew(), clf__n_neighbors=6)
 
 
 def hog_knn() -> Pipeline:
@@ -413,11 +409,7 @@ def deskew_svm() -> Pipeline:
     reduced-set degree-5 one at 1.0% (LeCun et al. 1998), against 1.4% for a
     Gaussian-kernel SVM without preprocessing.
     """
-    return make(
-        scale=Deskew(),
-        reduce=PCA(n_components=60),
-        clf=SVC(C=20.0, kernel="rbf", gamma="scale", cache_size=1000),
-    )
+    return svm().set_params(scale=Deskew())
 
 
 def hog_svm() -> Pipeline:
