@@ -308,8 +308,8 @@ class HOG(ClassNamePrefixFeaturesOutMixin, _ImageTransformer):
     def fit(self, X, y=None):
         super().fit(X, y)
         height, width = self.image_shape_
-        cells = (height // self.pixels_per_cell[0], width // self.pixels_per_cell[1])
-        if cells[0] < self.cells_per_block[0] or cells[1] < self.cells_per_block[1]:
+        cells, blocks = self._grid()
+        if blocks[0] < 1 or blocks[1] < 1:
             raise ValueError(
                 f"images of {height}x{width} pixels hold {cells[0]}x{cells[1]} "
                 f"cells of {self.pixels_per_cell[0]}x{self.pixels_per_cell[1]} "
