@@ -11,7 +11,14 @@ import subprocess
 import sys
 from typing import Any
 
-__all__ = ["blas_info", "cpu_model", "environment", "gpu_info", "package_versions"]
+__all__ = [
+    "blas_info",
+    "cpu_model",
+    "environment",
+    "gpu_info",
+    "machine_fields",
+    "package_versions",
+]
 
 _PACKAGES = (
     "mnistbench",
@@ -127,4 +134,27 @@ def environment() -> dict[str, Any]:
         "blas_threads": max((b["num_threads"] or 0 for b in blas), default=0),
         "gpu": "; ".join(f"{g['name']} ({g['memory']})" for g in gpus) or "none",
         "versions": package_versions(),
+    }
+
+
+def machine_fields() -> dict[str, Any]:
+    """The leaderboard columns that describe this machine and its software."""
+    from mnistbench import __version__
+
+    env = environment()
+    blas = ", ".join(
+        f"{b['api']} {b['version'] or ''}".strip()
+        for b in env["blas"]
+        if b["user_api"] == "blas"
+    )
+    return {
+        "mnistbench_version": __version__,
+        "sklearn_version": env["versions"]["scikit-learn"],
+        "numpy_version": env["versions"]["numpy"],
+        "python_version": env["python_version"],
+        "cpu": env["cpu"],
+        "n_cores": env["n_cores"],
+        "blas": blas,
+        "host": os.uname().nodename if hasattr(os, "uname") else "",
+        "gpu": env["gpu"],
     }

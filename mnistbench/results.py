@@ -1,5 +1,8 @@
 """The leaderboard CSV: one row per job, appended atomically under a file lock.
 
+:func:`record_job` turns a job's result into its row, keeps its predictions
+and traceback beside it, and appends the row last.
+
 Each row is written with a single ``write`` on a file opened for appending,
 then flushed to disk, while holding ``leaderboard.csv.lock``: a run killed at
 any moment (even ``kill -9``) leaves whole rows only, and concurrent runs
@@ -14,8 +17,10 @@ import logging
 import math
 import os
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from filelock import FileLock
 
@@ -30,6 +35,7 @@ __all__ = [
     "best_rows",
     "ok_keys",
     "read_leaderboard",
+    "record_job",
 ]
 
 LEADERBOARD = "leaderboard.csv"
@@ -145,6 +151,59 @@ def append_row(out_dir: str | os.PathLike, row: Mapping) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+#: The measurements a job's result brings, copied to its row as they are.
+_MEASURED = (
+    "fit_s",
+    "predict_s",
+    "warmup_s",
+    "accuracy",
+    "f1_macro",
+    "peak_mem_mb",
+    "ran_on",
+)
+
+
+def record_job(out: Path, job, result: Mapping, base_row: Mapping, n_test: int) -> dict:
+    """Write ``job``'s ``result`` to ``out``: its predictions, its traceback
+    (if any), then its leaderboard row, which is returned.
+
+    ``base_row`` holds the run's columns (``run_id``, the machine, ``threads``);
+    a job run elsewhere (a Dask worker) brings its own machine's columns.
+    """
+    row = {
+        **base_row,
+        **result.get("machine", {}),
+        "worker": result.get("worker"),
+        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "job_key": job.key,
+        "dataset": job.dataset,
+        "pipeline": job.pipeline,
+        "params": job.params_json,
+        "seed": job.seed,
+        "engine": job.engine,
+        "n_train": job.n_train,
+        "n_test": result.get("n_test", n_test),
+        "status": result["status"],
+        "error": result.get("error", ""),
+        "warnings": result.get("warnings", ""),
+        **{key: result.get(key) for key in _MEASURED},
+        "threads": result.get("threads", base_row["threads"]),
+    }
+    run_id = base_row["run_id"]
+    if result["status"] == "ok":
+        rel = Path("predictions", job.dataset, job.pipeline, f"{job.key}-{run_id}.npy")
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / rel, lambda f: np.save(f, result["y_pred"]))
+        row["predictions"] = rel.as_posix()
+    if result.get("traceback"):
+        log = out / "logs" / f"{run_id}-{job.key}.txt"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"{job}\n\n{result['traceback']}")
+    # The row goes last: once it is in the CSV, everything it points to exists.
+    append_row(out, row)
+    return row
 
 
 def _header(path: Path) -> tuple:

@@ -14,7 +14,7 @@ import pytest
 from helpers import mnistbench
 
 from mnistbench import pipelines, results, runner
-from mnistbench._dask import ClusterError
+from mnistbench.executors.dask import ClusterError
 
 distributed = pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")  # a dependency of distributed

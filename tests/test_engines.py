@@ -129,7 +129,7 @@ def test_tracker_tells_accelerated_from_fallback():
 
 def test_cuml_maps_every_builtin_estimator_or_keeps_it_on_the_cpu():
     """Runs without cuML: the table of what cuML replaces covers the suite."""
-    from mnistbench import _cuml
+    from mnistbench.engines import cuml as _cuml
 
     cpu_only = {"MLPClassifier", "StandardScaler", "GrayLevels", "Deskew", "HOG"}
     for name in pipelines.available():

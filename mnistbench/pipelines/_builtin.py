@@ -1,33 +1,12 @@
-"""The pipeline registry: name -> factory of an unfitted scikit-learn ``Pipeline``.
+"""The built-in pipelines: the core group and the sota group.
 
-Every registered pipeline has the same three steps, ``scale``, ``reduce`` and
-``clf`` (a step a pipeline does not need is ``"passthrough"``), so ``clf__C`` or
-``reduce=PCA(50)`` mean the same thing whichever pipeline they are given to.
-
->>> from mnistbench import pipelines
->>> pipe = pipelines.get("svm", clf__C=5)   # a plain, unfitted sklearn Pipeline
->>> pipe.fit(X_train, y_train).score(X_test, y_test)  # doctest: +SKIP
-
-Each pipeline belongs to a group. ``mnistbench run --all`` runs the ``core``
-group (the five classic baselines, and plugins); ``--group sota`` runs the
-pipelines that add deskewing or HOG features, which fit slower:
-
->>> pipelines.available(group="sota")
-['deskew_knn', 'hog_knn', 'deskew_svm', 'hog_svm']
-
-Third-party packages add pipelines through the entry-point group
-``mnistbench.pipelines``: each entry point's name is the pipeline name and its
-object a factory (a callable with no required argument returning a Pipeline).
+Each factory returns a new, unfitted ``Pipeline`` with the fixed step names
+``scale``, ``reduce`` and ``clf``; its docstring says why these defaults and
+which published result it compares to. They are registered by
+:mod:`mnistbench.pipelines`.
 """
 
 from __future__ import annotations
-
-import importlib.metadata
-import inspect
-import logging
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
@@ -38,56 +17,10 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from mnistbench.exceptions import MnistbenchError
 from mnistbench.preprocessing import HOG, Deskew, GrayLevels
 
-__all__ = [
-    "DEFAULT_GROUP",
-    "ENTRY_POINT_GROUP",
-    "STEPS",
-    "PipelineInfo",
-    "UnknownPipelineError",
-    "available",
-    "describe",
-    "get",
-    "groups",
-    "hog_and_pixels",
-    "info",
-    "make",
-    "register",
-]
-
-logger = logging.getLogger(__name__)
-
-ENTRY_POINT_GROUP = "mnistbench.pipelines"
+#: The step names every pipeline has, so ``clf__C`` means the same everywhere.
 STEPS = ("scale", "reduce", "clf")
-# The group `mnistbench run --all` runs; plugins join it.
-DEFAULT_GROUP = "core"
-
-Factory = Callable[[], Pipeline]
-
-
-class UnknownPipelineError(MnistbenchError, ValueError):
-    """A pipeline name that is not registered."""
-
-
-@dataclass(frozen=True)
-class PipelineInfo:
-    """A registered pipeline: its name, factory and documentation."""
-
-    name: str
-    factory: Factory
-    summary: str
-    source: str = "mnistbench"
-    group: str = DEFAULT_GROUP
-
-    @property
-    def doc(self) -> str:
-        return inspect.cleandoc(self.factory.__doc__ or self.summary)
-
-
-_REGISTRY: dict[str, PipelineInfo] = {}
-_plugins_loaded = False
 
 
 def make(scale="passthrough", reduce="passthrough", clf=None) -> Pipeline:
@@ -95,130 +28,6 @@ def make(scale="passthrough", reduce="passthrough", clf=None) -> Pipeline:
     if clf is None:
         raise ValueError("a pipeline needs a classifier (clf)")
     return Pipeline([("scale", scale), ("reduce", reduce), ("clf", clf)])
-
-
-def register(
-    name: str,
-    factory: Factory,
-    *,
-    summary: str | None = None,
-    overwrite: bool = False,
-    source: str = "user",
-    group: str = DEFAULT_GROUP,
-) -> PipelineInfo:
-    """Register ``factory`` under ``name``, in ``group``.
-
-    To run isolated (each job in its own process), ``factory`` must be
-    picklable: a module-level function, not a lambda or closure. The
-    ``core`` group is what ``mnistbench run --all`` runs; any other group
-    name runs with ``--group NAME``.
-    """
-    if not name or not isinstance(name, str):
-        raise ValueError(f"pipeline name must be a non-empty string, got {name!r}")
-    if not callable(factory):
-        raise TypeError(f"pipeline factory for {name!r} is not callable")
-    if not group or not isinstance(group, str):
-        raise ValueError(f"group must be a non-empty string, got {group!r}")
-    if name in _REGISTRY and not overwrite:
-        raise ValueError(f"pipeline {name!r} is already registered")
-    doc = inspect.cleandoc(factory.__doc__ or "")
-    summary = summary or (doc.splitlines()[0] if doc else name)
-    entry = PipelineInfo(name, factory, summary, source, group)
-    _REGISTRY[name] = entry
-    return entry
-
-
-def unregister(name: str) -> None:
-    """Remove ``name`` from the registry (a no-op if absent)."""
-    _REGISTRY.pop(name, None)
-
-
-def _load_plugins() -> None:
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _REGISTRY:
-            warnings.warn(
-                f"mnistbench: plugin pipeline {ep.name!r} ({ep.value}) ignored: "
-                "the name is taken",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            continue
-        try:
-            factory = ep.load()
-            register(ep.name, factory, source=f"plugin {ep.value}")
-        except Exception as exc:  # a broken plugin must never break mnistbench
-            warnings.warn(
-                f"mnistbench: plugin pipeline {ep.name!r} ({ep.value}) failed to "
-                f"load: {type(exc).__name__}: {exc}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-
-
-def available(group: str | None = None) -> list[str]:
-    """Registered pipeline names, the built-in ones first, then plugins.
-
-    With ``group``, only that group's names; raises UnknownPipelineError for
-    a group that has none.
-    """
-    _load_plugins()
-    if group is None:
-        return list(_REGISTRY)
-    names = [name for name, entry in _REGISTRY.items() if entry.group == group]
-    if not names:
-        raise UnknownPipelineError(
-            f"unknown pipeline group {group!r}; valid groups: {', '.join(groups())}"
-        )
-    return names
-
-
-def groups() -> list[str]:
-    """The groups of the registered pipelines, in order of first appearance."""
-    _load_plugins()
-    return list(dict.fromkeys(entry.group for entry in _REGISTRY.values()))
-
-
-def info(name: str) -> PipelineInfo:
-    """The registry entry of ``name``; raises UnknownPipelineError."""
-    _load_plugins()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownPipelineError(
-            f"unknown pipeline {name!r}; valid names: {', '.join(_REGISTRY)}"
-        ) from None
-
-
-def describe(name: str) -> str:
-    """The pipeline's documentation paragraph."""
-    return info(name).doc
-
-
-def get(name: str, **params) -> Pipeline:
-    """A new, unfitted ``Pipeline`` for ``name``, with ``params`` set on it.
-
-    Parameters use scikit-learn's ``step__param`` names, e.g.
-    ``get("svm", clf__C=10)`` or ``get("logreg", reduce=PCA(50))``.
-    """
-    entry = info(name)
-    pipe = entry.factory()
-    if not isinstance(pipe, Pipeline):
-        raise TypeError(
-            f"pipeline factory for {name!r} returned {type(pipe).__name__}, "
-            "not a sklearn Pipeline"
-        )
-    if params:
-        try:
-            pipe.set_params(**params)
-        except ValueError as exc:
-            raise UnknownPipelineError(
-                f"pipeline {name!r}: bad parameter ({exc})"
-            ) from None
-    return pipe
 
 
 # --- the built-in pipelines -------------------------------------------------
@@ -429,10 +238,3 @@ def hog_svm() -> Pipeline:
         scale=hog_and_pixels(),
         clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
     )
-
-
-for _factory in (logreg, svm, rf, knn, pca_mlp):
-    register(_factory.__name__, _factory, source="mnistbench")
-for _factory in (deskew_knn, hog_knn, deskew_svm, hog_svm):
-    register(_factory.__name__, _factory, source="mnistbench", group="sota")
-del _factory

@@ -1,10 +1,12 @@
 """The cuML engine: NVIDIA cuML's native estimators on the GPU.
 
 Written against cuML's documented API (25.10 to 26.x: the estimators'
-signatures and docstrings in the cuML source and docs.rapids.ai). **Not run on
-a GPU in this project**: its machines have no GPU, and the GPU machine lent
-to it sometimes has no package registry to install cuML from. Tests around it
-run everywhere; the ones that need cuML are marked ``gpu``.
+signatures and docstrings in the cuML source and docs.rapids.ai). The
+conversions are tested with cuML installed (``tox -e cuml``: cuML's PyPI wheel
+builds its estimators without a GPU); **fitting has not run on a GPU in this
+project**: its machines have no GPU, and the GPU machine lent to it has no
+package registry to install cuML from. The tests that fit on a GPU are
+marked ``gpu``.
 
 What maps to what (parameters carry over; a value cuML cannot take is an
 error naming it, never silently dropped):
@@ -23,9 +25,10 @@ error naming it, never silently dropped):
 * anything else (``MLPClassifier``, ``StandardScaler``, ``GrayLevels``) stays
   on the CPU, and ``ran_on`` says so.
 
-The training and test arrays go to the GPU once per job when the pipeline's
-first step is a cuML estimator (otherwise the first cuML step moves its own
-input); a cuML step followed by a CPU step hands it NumPy arrays. Clocks are
+The training and test arrays go to the GPU once per job when every step of the
+pipeline is a cuML estimator (otherwise each cuML step moves its own input,
+and the CPU steps, which read the labels too, get NumPy arrays); a cuML step
+followed by a CPU step hands it NumPy arrays. Clocks are
 read after ``cupy.cuda.Device().synchronize()``; a warm-up fit on 1,000 images
 (CUDA context, kernel compilation) runs first and is reported as ``warmup_s``.
 """
@@ -37,10 +40,15 @@ import importlib.util
 import inspect
 import time
 
-import numpy as np
-
-from mnistbench.engines import EngineUnavailable, _convert, _leaf_estimators
+from mnistbench.engines._base import (
+    Engine,
+    EngineUnavailable,
+    HostDevice,
+    leaf_estimators,
+)
 from mnistbench.exceptions import MnistbenchError
+
+__all__ = ["ENGINE", "CumlEngine", "CumlParameterError", "Device"]
 
 INSTALL = (
     'pip install "mnistbench[gpu]" (cuml-cu12; or cuml-cu13 from PyPI, to '
@@ -51,30 +59,6 @@ WARMUP_IMAGES = 1000
 
 class CumlParameterError(MnistbenchError, ValueError):
     """A pipeline parameter this cuML version cannot take."""
-
-
-def check() -> None:
-    """Raise EngineUnavailable unless cuML imports and sees a GPU."""
-    if importlib.util.find_spec("cuml") is None:
-        raise EngineUnavailable(
-            f"--engine cuml needs NVIDIA cuML, which is not installed: {INSTALL}"
-        )
-    try:
-        import cupy
-
-        gpus = cupy.cuda.is_available()
-    except Exception as exc:  # a broken CUDA install, no driver
-        raise EngineUnavailable(
-            f"--engine cuml: CUDA is not usable here ({type(exc).__name__}: {exc})"
-        ) from None
-    if not gpus:
-        raise EngineUnavailable("--engine cuml needs an NVIDIA GPU; none is visible")
-    try:
-        import cuml  # noqa: F401
-    except Exception as exc:
-        raise EngineUnavailable(
-            f"--engine cuml: cuML does not import ({type(exc).__name__}: {exc})"
-        ) from None
 
 
 def _make(path: str, **params):
@@ -144,33 +128,63 @@ _CONVERTERS = {
 }
 
 
-def convert_step(est):
-    convert = _CONVERTERS.get(type(est).__name__)
-    if convert is None or not type(est).__module__.startswith("sklearn."):
-        return est
-    return convert(est)
-
-
-def convert(pipe):
-    """``pipe`` with cuML estimators where cuML has them."""
-    from sklearn.pipeline import Pipeline
-
-    new = Pipeline(
-        [(name, _convert(step, convert_step)) for name, step in pipe.steps],
-        memory=pipe.memory,
-    )
-    leaves = list(_leaf_estimators(new))
-    for est, following in zip(leaves, leaves[1:]):
-        if on_gpu(est) and not on_gpu(following):
-            est.set_params(output_type="numpy")  # the CPU step reads NumPy
-    return new
-
-
 def on_gpu(est) -> bool:
     return type(est).__module__.startswith("cuml")
 
 
-class Device:
+class CumlEngine(Engine):
+    """cuML's native estimators on the GPU (the MLP and our transformers
+    stay on the CPU)."""
+
+    name = "cuml"
+
+    def check(self) -> None:
+        """Raise EngineUnavailable unless cuML imports and sees a GPU."""
+        if importlib.util.find_spec("cuml") is None:
+            raise EngineUnavailable(
+                f"--engine cuml needs NVIDIA cuML, which is not installed: {INSTALL}"
+            )
+        try:
+            import cupy
+
+            gpus = cupy.cuda.is_available()
+        except Exception as exc:  # a broken CUDA install, no driver
+            raise EngineUnavailable(
+                f"--engine cuml: CUDA is not usable here ({type(exc).__name__}: {exc})"
+            ) from None
+        if not gpus:
+            raise EngineUnavailable(
+                "--engine cuml needs an NVIDIA GPU; none is visible"
+            )
+        try:
+            import cuml  # noqa: F401
+        except Exception as exc:
+            raise EngineUnavailable(
+                f"--engine cuml: cuML does not import ({type(exc).__name__}: {exc})"
+            ) from None
+
+    def convert_step(self, est):
+        convert = _CONVERTERS.get(type(est).__name__)
+        if convert is None or not type(est).__module__.startswith("sklearn."):
+            return est
+        return convert(est)
+
+    def convert(self, pipe):
+        new = super().convert(pipe)
+        leaves = list(leaf_estimators(new))
+        for est, following in zip(leaves, leaves[1:]):
+            if on_gpu(est) and not on_gpu(following):
+                est.set_params(output_type="numpy")  # the CPU step reads NumPy
+        return new
+
+    def device(self, pipe):
+        return Device(pipe)
+
+    def where(self, est, calls):
+        return "gpu" if on_gpu(est) else None
+
+
+class Device(HostDevice):
     """Arrays on the GPU once, clocks read after a device-wide sync."""
 
     warms_up = True
@@ -179,12 +193,16 @@ class Device:
         import cupy
 
         self.cupy = cupy
-        leaves = list(_leaf_estimators(pipe))
-        self.gpu_input = bool(leaves) and on_gpu(leaves[0])
+        leaves = list(leaf_estimators(pipe))
+        # Every step reads the arrays (the classifier reads y too): only where
+        # all of them are cuML's may the arrays live on the GPU.
+        self.gpu_input = bool(leaves) and all(on_gpu(est) for est in leaves)
 
     def put(self, array):
+        import numpy as np
+
         if not self.gpu_input:
-            return array  # the first cuML step moves its own input
+            return array  # each cuML step moves its own input
         array = np.asarray(array)
         kind = np.float32 if array.dtype.kind == "f" else np.int32
         return self.cupy.asarray(array.astype(kind, copy=False))
@@ -196,7 +214,7 @@ class Device:
         self.sync()
         if isinstance(array, self.cupy.ndarray):
             return self.cupy.asnumpy(array)
-        return np.asarray(array)
+        return super().to_host(array)
 
     def warm_up(self, pipe, X, y) -> float:
         """Seconds to fit and predict a copy of ``pipe`` on a few images."""
@@ -206,3 +224,6 @@ class Device:
         clone(pipe).fit(X[:WARMUP_IMAGES], y[:WARMUP_IMAGES]).predict(X[:100])
         self.sync()
         return time.perf_counter() - start
+
+
+ENGINE = CumlEngine()

@@ -1,11 +1,13 @@
-"""Run jobs on a Dask cluster: an existing one (``tcp://HOST:PORT``) or a local one.
+"""The Dask executor: jobs run on a Dask cluster, an existing one
+(``tcp://HOST:PORT``) or a local one started for the run.
 
-A job travels as its small description (:class:`mnistbench.runner.Job`: the
+A job travels as its small description (:class:`mnistbench.jobs.Job`: the
 dataset and pipeline names, params, seed, engine), never as arrays. The worker
 finds the pipeline in its own registry, loads the data from its own data home
 (downloading it there once, if allowed), and runs the job exactly as a local
 run does: in a process of its own, under the same hard timeout
-(:func:`mnistbench.runner.run_isolated`). The result (scores, timings, the
+(:func:`mnistbench.jobs.run_isolated`,
+see :mod:`mnistbench.executors._dask_worker`). The result (scores, timings, the
 predictions as int16, and the machine and worker it ran on) comes back to the
 client, which alone writes the leaderboard.
 
@@ -16,7 +18,7 @@ third time, whatever the scheduler's ``allowed-failures`` (if that is 0, the
 scheduler gives up at the first death and the job is ``crashed`` then). A
 scheduler that cannot be reached is an error after ``CONNECT_TIMEOUT`` seconds.
 A job whose client cancelled it, or went away (Ctrl-C, killed), is killed on
-its worker within ``runner.STOP_POLL_S`` seconds.
+its worker within ``jobs.STOP_POLL_S`` seconds.
 """
 
 from __future__ import annotations
@@ -24,30 +26,33 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import functools
 import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from mnistbench import __version__
 from mnistbench.exceptions import MnistbenchError, one_line
+from mnistbench.executors._base import Capacity
+from mnistbench.executors._dask_worker import (
+    CONNECT_TIMEOUT,
+    crashed,
+    run_remote,
+    starts_name,
+    worker_facts,
+)
+from mnistbench.jobs import Job, JobSettings
 
-__all__ = ["ClusterError", "DaskPool", "check", "cluster_size"]
+__all__ = ["ClusterError", "DaskExecutor", "check"]
 
 logger = logging.getLogger(__name__)
 
 INSTALL = 'pip install "mnistbench[dask]"'
-#: Seconds to reach the scheduler.
-CONNECT_TIMEOUT = 5.0
 #: Seconds to wait for the scheduler's first worker.
 WORKER_WAIT = 10.0
 #: Seconds a run waits with no worker at all before it gives up.
 NO_WORKER_TIMEOUT = 120.0
-#: A job is started at most this many times (once, and once more elsewhere).
-MAX_STARTS = 2
 
 
 # How Dask says a future is lost (the scheduler went away, say); asyncio's is a
@@ -69,154 +74,13 @@ def check() -> None:
         ) from None
 
 
-def cluster_size(spec: str | int, cores: int) -> int:
-    """Worker processes asked for by ``local`` (one per core), ``local:N`` or N."""
-    if isinstance(spec, int) and not isinstance(spec, bool):
-        count = str(spec)
-    else:
-        name, _, count = str(spec).partition(":")
-        if name != "local":
-            raise ClusterError(
-                f"--cluster must be local or local:N (N worker processes), got "
-                f"{spec!r}; for a cluster that is already running, pass "
-                "--scheduler tcp://HOST:PORT"
-            )
-        if not count:
-            return cores
-    if not count.isdigit() or int(count) < 1:
-        raise ClusterError(
-            f"--cluster local:N needs a positive number of workers, got {spec!r}"
-        )
-    return int(count)
-
-
-def _check_address(address: str) -> str:
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if not parts.hostname or port is None:
-        raise ClusterError(
-            f"--scheduler must look like tcp://HOST:PORT, got {address!r}"
-        )
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-# --- on the workers -----------------------------------------------------------
-
-
-def _worker_facts(dask_worker) -> dict:
-    """What the client needs to know of a worker (run there by ``client.run``)."""
-    import joblib
-
-    return {
-        "host": _host_of(dask_worker.address),
-        "cores": joblib.cpu_count(),
-        "nthreads": dask_worker.state.nthreads,
-        "mnistbench": __version__,
-    }
-
-
-def _host_of(address: str) -> str:
-    return urlsplit(address).hostname or address
-
-
-@functools.cache
-def _machine() -> dict:
-    """This worker's machine, as leaderboard columns (computed once per process)."""
-    from mnistbench.runner import machine_fields
-
-    return machine_fields()
-
-
-def _starts_name(run_id: str, key: str) -> str:
-    return f"mnistbench-{run_id}-{key}-starts"
-
-
-def run_remote(
-    job,
-    *,
-    run_id: str,
-    timeout: float | None,
-    threads_by_host: dict[str, int],
-    data_home,
-    download: bool,
-) -> dict:
-    """Run ``job`` on the Dask worker this is called on; return its result."""
-    from distributed import Variable, get_worker
-
-    from mnistbench import data, pipelines, runner
-
-    worker = get_worker()
-    starts = Variable(_starts_name(run_id, job.key))
-    before = list(starts.get(timeout=CONNECT_TIMEOUT))
-    if len(before) >= MAX_STARTS:
-        return _crashed(before)
-    base = {"worker": worker.address, "machine": _machine()}
-    starts.set([*before, base])
-
-    threads = threads_by_host.get(_host_of(worker.address))
-    if threads is None:  # a worker that joined after the run started
-        threads = max(1, _machine()["n_cores"] // worker.state.nthreads)
-    try:
-        pipe = pipelines.get(job.pipeline, **dict(job.params))
-    except Exception as exc:
-        return {**base, "status": "error", "error": f"on {worker.address}: {exc}"}
-    if job.config and runner.config_fingerprint(pipe) != job.config:
-        return {
-            **base,
-            "status": "error",
-            "error": f"pipeline {job.pipeline!r} on {worker.address} is not defined "
-            "as on the client; install the same mnistbench everywhere",
-        }
-    try:  # here, not in the job process: a worker downloads a dataset once
-        data.load(job.dataset, data_home=data_home, download=download)
-    except Exception as exc:
-        return {
-            **base,
-            "status": "error",
-            "error": f"{worker.address} cannot load {job.dataset}: {exc}",
-        }
-    key = worker.get_current_task()
-
-    def released() -> bool:
-        """The client cancelled the job, or went away: its futures are gone."""
-        task = worker.state.tasks.get(key)
-        return task is None or task.state == "cancelled"
-
-    result = runner.run_isolated(
-        job, timeout=timeout, threads=threads, data_home=data_home, stop=released
-    )
-    if before:
-        note = f"Retried: {_died(before)}"
-        result["warnings"] = "; ".join(filter(None, [note, result.get("warnings")]))
-    return {**result, **base}
-
-
-def _crashed(starts: Sequence[dict]) -> dict:
-    """The result of a job whose workers died: the last one ran it."""
-    return {**starts[-1], "status": "crashed", "error": _died(starts)}
-
-
-def _died(starts: Sequence[dict]) -> str:
-    addresses = [s["worker"] for s in starts]
-    if len(addresses) == 1:
-        return f"its worker {addresses[0]} died while running it"
-    where = ", ".join(addresses)
-    return f"the workers running it died {len(addresses)} times ({where})"
-
-
-# --- on the client ------------------------------------------------------------
-
-
 @dataclass
-class DaskPool:
+class DaskExecutor:
     """A connection to a Dask cluster that runs jobs and yields their results.
 
     Use as a context manager; ``cluster=N`` starts a ``LocalCluster`` of N
     single-threaded worker processes on 127.0.0.1 (closed on exit), otherwise
-    ``scheduler`` is the address of a running scheduler.
+    ``scheduler`` is the address of a running scheduler (``tcp://HOST:PORT``).
     """
 
     scheduler: str | None = None
@@ -226,7 +90,7 @@ class DaskPool:
     workers: dict = field(default_factory=dict, init=False)
     _local: object = field(default=None, init=False, repr=False)
 
-    def __enter__(self) -> DaskPool:
+    def __enter__(self) -> DaskExecutor:
         check()
         import dask
         from distributed import Client, LocalCluster
@@ -246,7 +110,6 @@ class DaskPool:
                     self.client = Client(self._local, timeout=self.connect_timeout)
                     self.scheduler = self._local.scheduler_address
                 else:
-                    self.scheduler = _check_address(self.scheduler)
                     self.client = Client(self.scheduler, timeout=self.connect_timeout)
         except ClusterError:
             raise
@@ -291,7 +154,7 @@ class DaskPool:
                 f"dask worker {self.address}"
             ) from None
         try:
-            self.workers = self.client.run(_worker_facts)
+            self.workers = self.client.run(worker_facts)
         except Exception as exc:
             raise ClusterError(
                 f"the Dask workers cannot run mnistbench ({one_line(exc)}); "
@@ -321,6 +184,13 @@ class DaskPool:
             slots[facts["host"]] = slots.get(facts["host"], 0) + facts["nthreads"]
         return {h: max(1, cores[h] // slots[h]) for h in cores}
 
+    def capacity(self, n_jobs: int) -> Capacity:
+        """The cluster's job slots, whatever ``n_jobs``; the fewest threads a
+        job gets on any host."""
+        return Capacity(
+            self.slots, min(self.threads_by_host().values()), self.describe()
+        )
+
     def describe(self) -> str:
         hosts = {f["host"] for f in self.workers.values()}
         return (
@@ -329,14 +199,8 @@ class DaskPool:
         )
 
     def results(
-        self,
-        jobs: Sequence,
-        *,
-        run_id: str,
-        timeout: float | None,
-        data_home,
-        download: bool,
-    ) -> Iterator[tuple[object, dict]]:
+        self, jobs: Sequence[Job], settings: JobSettings
+    ) -> Iterator[tuple[Job, dict]]:
         """Submit every job; yield (job, result) as each one finishes."""
         from distributed import Variable, wait
         from distributed.scheduler import KilledWorker
@@ -346,17 +210,15 @@ class DaskPool:
         pending = {}
         starts = {}
         for job in jobs:
-            starts[job.key] = Variable(_starts_name(run_id, job.key), client=client)
+            name = starts_name(settings.run_id, job.key)
+            starts[job.key] = Variable(name, client=client)
             starts[job.key].set([])
             future = client.submit(
                 run_remote,
                 job,
-                run_id=run_id,
-                timeout=timeout,
+                settings=settings,
                 threads_by_host=threads,
-                data_home=None if data_home is None else str(data_home),
-                download=download,
-                key=f"mnistbench-{job.pipeline}-{job.key}-{run_id}",
+                key=f"mnistbench-{job.pipeline}-{job.key}-{settings.run_id}",
                 pure=False,
             )
             pending[future] = job
@@ -399,7 +261,7 @@ class DaskPool:
             except Exception:
                 died = []
             if died:
-                return _crashed(died)
+                return crashed(died)
             return {"status": "crashed", "error": "its workers died while running it"}
         # The task itself failed on the worker (not the job: run_remote
         # reports the job's own failures as results).

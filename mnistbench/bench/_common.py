@@ -1,0 +1,75 @@
+"""What the benchmarks share: their error, the machine's columns, and a suite
+run (a real :class:`~mnistbench.plan.RunPlan`, timed from start to end)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from mnistbench import __version__, data, runner
+from mnistbench._io import atomic_write
+from mnistbench.exceptions import MnistbenchError
+from mnistbench.plan import RunPlan
+
+__all__ = ["BenchError", "cores", "load", "suite_plan", "timed_run", "write_table"]
+
+
+class BenchError(MnistbenchError, ValueError):
+    """A benchmark that cannot start: bad arguments."""
+
+
+def cores() -> int:
+    import joblib
+
+    return joblib.cpu_count()
+
+
+def load(dataset: str, options: dict) -> data.Dataset:
+    """``dataset``, loaded (downloaded if allowed) as the runs will need it."""
+    return data.load(
+        dataset,
+        data_home=options.get("data_home"),
+        download=options.get("download", True),
+    )
+
+
+def suite_plan(
+    names: Sequence[str], dataset: str, out: str | os.PathLike, **options
+) -> RunPlan:
+    """A plan that runs ``names`` on ``dataset`` into ``OUT/runs``, finished
+    jobs again. ``options`` are RunPlan's; the data is loaded beforehand."""
+    options = {**options, "download": False}
+    return RunPlan(
+        names, datasets=[dataset], out=Path(out) / "runs", force=True, **options
+    )
+
+
+def timed_run(plan: RunPlan, on_result=None) -> tuple[runner.RunSummary, float]:
+    """``plan`` run for real, as ``mnistbench run`` runs it, and its
+    wall-clock seconds."""
+    start = time.perf_counter()
+    summary = runner.run_plan(plan, on_result=on_result)
+    return summary, time.perf_counter() - start
+
+
+def write_table(table: pd.DataFrame, out: str | os.PathLike, name: str) -> Path:
+    """``table`` plus the machine's columns, written to ``OUT/name``."""
+    from mnistbench.envinfo import cpu_model, package_versions
+
+    machine = {
+        "cpu": cpu_model(),
+        "n_cores": cores(),
+        "mnistbench_version": __version__,
+        "sklearn_version": package_versions()["scikit-learn"],
+    }
+    for key, value in machine.items():
+        table[key] = value
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / name
+    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    return csv

@@ -1,0 +1,47 @@
+"""The ``mnistbench`` command: a thin shell over the library.
+
+One module per command family, each a click command over library functions:
+:mod:`~mnistbench.cli.data` (``datasets``, ``fetch``, ``info``),
+:mod:`~mnistbench.cli.run` (``run``, ``leaderboard``),
+:mod:`~mnistbench.cli.report` (``report``), :mod:`~mnistbench.cli.bench`
+(``bench ...``) and :mod:`~mnistbench.cli.pipelines` (``pipelines``). The
+options several commands share are defined once, in
+:mod:`~mnistbench.cli.common_args`. Every error mnistbench raises on purpose
+is shown as one line, exit code 2. Nothing imports this package.
+
+To add a command, write it in a module here and add it to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from mnistbench import __version__
+from mnistbench.cli._setup import Group, setup_logging
+from mnistbench.cli.bench import bench
+from mnistbench.cli.data import datasets, fetch, info
+from mnistbench.cli.pipelines import pipelines_cmd
+from mnistbench.cli.report import report
+from mnistbench.cli.run import leaderboard, run
+
+__all__ = ["cli", "main"]
+
+COMMANDS = (datasets, fetch, run, report, leaderboard, bench, pipelines_cmd, info)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mnistbench")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Benchmark classical machine learning on MNIST-style data."""
+    setup_logging(verbose)
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+del _command
+
+
+def main() -> None:
+    """Console-script entry point (click turns Ctrl-C into "Aborted!", exit 1)."""
+    cli.main(prog_name="mnistbench")

@@ -1,0 +1,71 @@
+"""The command line's set-up: one-line errors, and logging through rich."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from rich.logging import RichHandler
+
+from mnistbench.cli._output import CLIError, get_console
+from mnistbench.exceptions import MnistbenchError
+
+__all__ = ["Group", "quiet_dask", "setup_logging"]
+
+
+class Group(click.Group):
+    """Every error mnistbench raises on purpose becomes one line, exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MnistbenchError as exc:
+            raise CLIError(str(exc)) from None
+
+
+def setup_logging(verbose: int) -> None:
+    level = (
+        logging.WARNING
+        if verbose == 0
+        else logging.INFO
+        if verbose == 1
+        else logging.DEBUG
+    )
+    handler = RichHandler(
+        console=get_console(stderr=True), show_time=False, show_path=False
+    )
+    # Python warnings (a broken plugin, say) become one log line each.
+    logging.captureWarnings(True)
+    for name in ("mnistbench", "py.warnings"):
+        log = logging.getLogger(name)
+        log.handlers[:] = [handler]
+        log.setLevel(level)
+        log.propagate = False
+    # pooch announces each download on its own (unregistered) logger; the
+    # progress bar already says it.
+    import pooch
+
+    pooch.get_logger().setLevel(level if verbose else logging.WARNING)
+
+
+def quiet_dask() -> None:
+    """Dask logs lost connections and dead workers with tracebacks; the run
+    reports what they mean in one line (or a row), so show them only at -vv."""
+    try:
+        import distributed  # noqa: F401  (configures its loggers on import)
+    except ImportError:
+        return  # the run says how to install it
+    ours = logging.getLogger("mnistbench")
+    debug = ours.getEffectiveLevel() <= logging.DEBUG
+    if not debug:  # each row records its worker's versions
+        import warnings
+
+        from distributed.versions import VersionMismatchWarning
+
+        warnings.filterwarnings("ignore", category=VersionMismatchWarning)
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("distributed", "tornado"):
+            log = logging.getLogger(name)
+            log.handlers[:] = ours.handlers if name == "distributed" else []
+            log.setLevel(logging.WARNING if debug else logging.CRITICAL)
+            log.propagate = name != "distributed"

@@ -1,0 +1,210 @@
+"""``mnistbench run`` and ``mnistbench leaderboard``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from mnistbench.cli._output import (
+    CLIError,
+    Downloads,
+    RunProgress,
+    by_accuracy,
+    get_console,
+    results_table,
+)
+from mnistbench.cli._setup import quiet_dask
+from mnistbench.cli.common_args import (
+    data_home_option,
+    dataset_option,
+    datasets_option,
+    engine_option,
+    existing_leaderboard,
+    n_jobs_option,
+    out_option,
+    timeout_option,
+    train_size_option,
+)
+
+__all__ = ["leaderboard", "run"]
+
+
+@click.command()
+@click.argument("names", nargs=-1, metavar="[PIPELINE]...")
+@click.option(
+    "--all",
+    "run_all",
+    is_flag=True,
+    help="Run the core group: the five classic baselines, and plugins.",
+)
+@click.option(
+    "--group",
+    "-g",
+    "groups",
+    multiple=True,
+    metavar="GROUP",
+    help="Run every pipeline of this group (repeatable), e.g. sota: deskewing "
+    "and HOG features (see `mnistbench pipelines`).",
+)
+@datasets_option(("mnist",), "Dataset to run on (repeatable).")
+@click.option(
+    "--seed",
+    "seeds",
+    multiple=True,
+    type=int,
+    default=(0,),
+    show_default=True,
+    help="Random seed (repeatable): seeds the estimators and the subsample.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="STEP__PARAM=VALUE",
+    help="Set a pipeline parameter (repeatable); VALUE is read as JSON.",
+)
+@n_jobs_option(
+    "Jobs run at once; the cores are shared out among them "
+    "[default: one per core, at most one per job]."
+)
+@train_size_option
+@engine_option(
+    default="sklearn",
+    show_default=True,
+    help="Library that runs the pipelines: scikit-learn, scikit-learn-intelex "
+    "(CPU) or cuML (GPU). The ran_on column says where each step ran.",
+)
+@timeout_option
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    default=None,
+    help="Run the jobs on the workers of this running Dask scheduler "
+    '(pip install "mnistbench[dask]"). Each worker loads the data from its own '
+    "data home.",
+)
+@click.option(
+    "--cluster",
+    metavar="local[:N]",
+    default=None,
+    help="Start a Dask cluster of N worker processes on this machine for the run "
+    "[N: one per core].",
+)
+@out_option("Folder of leaderboard.csv, predictions/, plots/.")
+@click.option("--resume", is_flag=True, help="Skip jobs that already have an ok row.")
+@click.option("--force", is_flag=True, help="Run finished jobs again (adds new rows).")
+@data_home_option
+def run(names, run_all, groups, params, **options) -> None:
+    """Fit and score pipelines; append the results to OUT/leaderboard.csv.
+
+    Each job (dataset, pipeline, params, seed) runs in its own process under a
+    hard timeout, here or on a Dask cluster's workers. Exit code 0 only if
+    every job succeeded.
+    """
+    from mnistbench import runner
+
+    chosen = _chosen(names, run_all, groups)
+    plan = runner.RunPlan(chosen, params=_parse_params(params), **options)
+    if plan.on_dask:
+        quiet_dask()
+    with Downloads() as downloads, RunProgress() as progress:
+        summary = runner.run_plan(
+            plan,
+            download_progress=downloads.bar,
+            on_start=progress.on_start,
+            on_result=progress.on_result,
+        )
+    rows = summary.rows.to_dict("records")
+    rows.sort(key=by_accuracy)
+    _report(summary, rows)
+    if any(r["status"] != "ok" for r in rows):
+        sys.exit(1)
+
+
+def _chosen(names, run_all: bool, groups) -> list[str]:
+    """The pipelines named, and those of ``--all`` and each ``--group``."""
+    from mnistbench import pipelines
+
+    if run_all and names:
+        raise CLIError("give pipeline names or --all, not both")
+    if not (run_all or names or groups):
+        raise CLIError(
+            f"no pipeline given; name some ({', '.join(pipelines.available())}), "
+            f"or use --all or --group ({', '.join(pipelines.groups())})"
+        )
+    if run_all:
+        groups = (pipelines.DEFAULT_GROUP, *groups)
+    by_group = [name for group in groups for name in pipelines.available(group)]
+    return list(dict.fromkeys([*names, *by_group]))
+
+
+def _parse_params(items: tuple[str, ...]) -> dict:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(
+                f"--param {item!r}: expected STEP__PARAM=VALUE, e.g. clf__C=10"
+            )
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def _report(summary, rows: list[dict]) -> None:
+    """What a run did: its rows best first, where it ran, what it wrote."""
+    console = get_console()
+    if summary.skipped:
+        console.print(f"skipped {len(summary.skipped)} job(s) already recorded as ok")
+    if rows:
+        console.print(results_table(rows, f"run {summary.run_id}"))
+    if summary.where != "here":
+        console.print(f"ran on: {summary.where}")
+    console.print(f"leaderboard: {summary.out_dir / 'leaderboard.csv'}")
+    if summary.plots:
+        n_plots = len(summary.plots)
+        console.print(f"plots: {summary.out_dir / 'plots'}/ ({n_plots} files)")
+    failed = [r for r in rows if r["status"] != "ok"]
+    if failed:
+        counts = ", ".join(
+            f"{s}: {sum(r['status'] == s for r in failed)}"
+            for s in dict.fromkeys(r["status"] for r in failed)
+        )
+        console.print(
+            f"[red]{len(failed)} of {len(rows)} job(s) did not succeed[/] "
+            f"({counts}); see the error column"
+        )
+
+
+@click.command()
+@out_option("Folder holding leaderboard.csv.")
+@dataset_option(None, "Only this dataset.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "markdown"]),
+    default="table",
+    show_default=True,
+)
+def leaderboard(out, dataset, fmt) -> None:
+    """Show the best ok row per (dataset, pipeline)."""
+    from mnistbench import results
+
+    path = existing_leaderboard(out)
+    best = results.best_rows(results.read_leaderboard(out), dataset)
+    if best.empty:
+        raise CLIError(
+            f"{path} has no successful row"
+            + (f" for dataset {dataset!r}" if dataset else "")
+        )
+    if fmt == "csv":
+        click.echo(results.to_csv_text(best), nl=False)
+    elif fmt == "markdown":
+        click.echo(results.to_markdown(best))
+    else:
+        table = results_table(best.to_dict("records"), f"best of {path}")
+        get_console().print(table)

@@ -1,0 +1,111 @@
+"""The ``sklearnex`` engine: scikit-learn-intelex's estimators (oneDAL, CPU).
+
+They take the same parameters as scikit-learn's and fall back to stock
+scikit-learn for what oneDAL does not do. Which one ran is read from
+sklearnex's own log of every call, not from what was asked:
+
+``cpu-onedal``
+    every call of the step ran sklearnex's accelerated code;
+``cpu-fallback``
+    sklearnex fell back to stock scikit-learn for every call (a parameter
+    choice oneDAL does not support);
+``cpu-partial``
+    some calls accelerated, some fell back;
+``cpu-unknown``
+    an sklearnex estimator whose calls sklearnex did not log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import logging
+import re
+
+from mnistbench.engines._base import Engine, EngineUnavailable
+
+__all__ = ["ENGINE", "SklearnexEngine"]
+
+# sklearn class name -> sklearnex module holding the same-named estimator.
+_SKLEARNEX = {
+    "PCA": "sklearnex.decomposition",
+    "LogisticRegression": "sklearnex.linear_model",
+    "SVC": "sklearnex.svm",
+    "RandomForestClassifier": "sklearnex.ensemble",
+    "ExtraTreesClassifier": "sklearnex.ensemble",
+    "KNeighborsClassifier": "sklearnex.neighbors",
+}
+
+# "sklearn.svm.SVC.fit: running accelerated version on CPU"
+# "sklearn.decomposition.PCA.fit: fallback to original Scikit-learn. ..."
+_SKLEARNEX_LOG = re.compile(
+    r"sklearn\.[\w.]*?\.(?P<cls>\w+)\.(?P<method>\w+): "
+    r"(?P<how>running accelerated version|fallback to original Scikit-learn)"
+)
+
+
+class _CallLog(logging.Handler):
+    """Collects, per estimator class, how sklearnex ran its calls."""
+
+    def __init__(self, calls: dict[str, set[str]]):
+        super().__init__(logging.INFO)
+        self.calls = calls
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = _SKLEARNEX_LOG.search(record.getMessage())
+        if match:
+            how = "onedal" if match["how"].startswith("running") else "fallback"
+            self.calls.setdefault(match["cls"], set()).add(how)
+
+
+class SklearnexEngine(Engine):
+    """scikit-learn-intelex: the same estimators, run by oneDAL where it can."""
+
+    name = "sklearnex"
+
+    def check(self) -> None:
+        if importlib.util.find_spec("sklearnex") is None:
+            raise EngineUnavailable(
+                "--engine sklearnex needs scikit-learn-intelex, which is not "
+                'installed: pip install "mnistbench[sklearnex]"'
+            )
+
+    def convert_step(self, est):
+        name = type(est).__name__
+        module = _SKLEARNEX.get(name)
+        if module is None or not type(est).__module__.startswith("sklearn."):
+            return est
+        cls = getattr(importlib.import_module(module), name)
+        return cls(**est.get_params(deep=False))
+
+    @contextlib.contextmanager
+    def listen(self, calls):
+        sx = logging.getLogger("sklearnex")
+        level, propagate = sx.level, sx.propagate
+        handler = _CallLog(calls)
+        sx.setLevel(logging.INFO)
+        sx.propagate = False  # the job's stderr gets none of it
+        sx.addHandler(handler)
+        try:
+            yield
+        finally:
+            sx.removeHandler(handler)
+            sx.setLevel(level)
+            sx.propagate = propagate
+
+    def where(self, est, calls):
+        module = type(est).__module__
+        if not (module.startswith("sklearnex") or module.startswith("daal4py")):
+            return None
+        seen = calls.get(type(est).__name__, set())
+        if seen == {"onedal"}:
+            return "cpu-onedal"
+        if seen == {"fallback"}:
+            return "cpu-fallback"
+        if seen:
+            return "cpu-partial"
+        return "cpu-unknown"  # sklearnex logged no call of it
+
+
+ENGINE = SklearnexEngine()

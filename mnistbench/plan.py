@@ -1,0 +1,324 @@
+"""A run as one value: :class:`RunPlan`, validated once, where it is built.
+
+A plan says what to run (pipelines, datasets, seeds, params, training size,
+engine), how (timeout, where the jobs run: ``n_jobs`` here, or a Dask
+``scheduler`` or local ``cluster``) and where the results go (``out``,
+``resume``/``force``). Building one checks every argument and every pipeline's
+parameters against scikit-learn's own constraints, so a bad run fails with a
+one-line :class:`RunError` before any job starts and before anything is
+written. :meth:`RunPlan.jobs` expands it into :class:`~mnistbench.jobs.Job`
+values, (dataset x pipeline x seed), in that nesting order.
+
+>>> from mnistbench.plan import RunPlan
+>>> plan = RunPlan(["svm", "knn"], datasets=["mnist-sample"], seeds=[0, 1])
+>>> len(plan.jobs())
+4
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mnistbench import data, engines
+from mnistbench.exceptions import MnistbenchError, one_line
+from mnistbench.jobs import DEFAULT_TIMEOUT, Job
+from mnistbench.pipelines import fingerprint
+from mnistbench.pipelines import get as get_pipeline
+from mnistbench.pipelines import info as pipeline_info
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_SEED",
+    "MIN_TRAIN_SIZE",
+    "RunError",
+    "RunPlan",
+    "expand_jobs",
+]
+
+MIN_TRAIN_SIZE = 10
+#: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
+MAX_SEED = 2**32 - 1
+
+
+class RunError(MnistbenchError, ValueError):
+    """A run cannot start: bad arguments, unwritable output, finished jobs."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run is. Every field is checked when the plan is built.
+
+    Parameters
+    ----------
+    pipelines : sequence of str
+        Registered pipeline names (see :func:`mnistbench.pipelines.available`).
+    datasets, seeds
+        Every pipeline runs on every dataset with every seed (0 to 2**32 - 1).
+    params : mapping, optional
+        ``step__param`` values set on every pipeline.
+    train_size : int, optional
+        Fit on a stratified, seeded subsample of this many training images.
+    engine : {"sklearn", "sklearnex", "cuml"}
+        The library that runs the pipelines (see :mod:`mnistbench.engines`).
+    timeout : float, optional
+        Seconds after which a job is killed and recorded as ``timeout``.
+    n_jobs : int, optional
+        Jobs run at once here; each gets ``cores // n_jobs`` threads. The
+        default (None, or -1) is one job per core, at most one per job.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``).
+    cluster : str or int, optional
+        ``"local"`` or ``"local:N"`` (or N): a Dask ``LocalCluster`` of N
+        worker processes on 127.0.0.1 for this run; stored as N.
+    out : path
+        Folder of ``leaderboard.csv``, ``predictions/`` and ``plots/``.
+    resume, force : bool
+        Jobs that already have an ok row are skipped with ``resume``, run
+        again with ``force``; with neither, the run refuses to start.
+    data_home : path, optional
+        Where the datasets are cached.
+    download : bool
+        Whether a missing dataset may be downloaded.
+    plots : bool
+        Whether to draw the plots after the run.
+    """
+
+    pipelines: Sequence[str]
+    datasets: Sequence[str] = ("mnist",)
+    seeds: Sequence[int] = (0,)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    train_size: int | None = None
+    engine: str = "sklearn"
+    timeout: float | None = DEFAULT_TIMEOUT
+    n_jobs: int | None = None
+    scheduler: str | None = None
+    cluster: str | int | None = None
+    out: str | os.PathLike = "results"
+    resume: bool = False
+    force: bool = False
+    data_home: str | os.PathLike | None = None
+    download: bool = True
+    plots: bool = True
+    #: Each pipeline's definition hash, as built with ``params``.
+    configs: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # a frozen dataclass normalises this way
+        set_(self, "pipelines", _names(self.pipelines, "pipeline", "--all"))
+        set_(self, "datasets", _names(self.datasets, "dataset", "--dataset"))
+        set_(self, "seeds", _seeds(self.seeds))
+        set_(self, "params", _params(self.params))
+        set_(self, "out", Path(self.out))
+        if self.data_home is not None:
+            set_(self, "data_home", Path(self.data_home))
+        for name in self.pipelines:
+            pipeline_info(name)  # an unknown name fails first
+        for name in self.datasets:
+            data.get_spec(name)
+        self._check_options()
+        set_(self, "cluster", _cluster_workers(self.cluster))
+        set_(self, "scheduler", _scheduler_address(self.scheduler))
+        set_(self, "n_jobs", _n_jobs(self.n_jobs, self.on_dask))
+        try:
+            engines.check(self.engine)
+        except ValueError as exc:
+            raise RunError(f"--engine: {exc}") from None
+        # Built once here: a bad --param fails now, not in every job.
+        set_(self, "configs", {name: self._config(name) for name in self.pipelines})
+
+    @property
+    def on_dask(self) -> bool:
+        """Whether the jobs run on a Dask cluster."""
+        return self.scheduler is not None or self.cluster is not None
+
+    def jobs(self, sizes: Mapping[str, int] | None = None) -> list[Job]:
+        """Every (dataset, pipeline, seed) job, in that nesting order.
+
+        ``sizes`` are the training sets' sizes (default: as registered).
+        """
+        if sizes is None:
+            sizes = {d: data.get_spec(d).n_train for d in self.datasets}
+        n_train = {d: min(self.train_size or sizes[d], sizes[d]) for d in sizes}
+        return expand_jobs(
+            self.datasets,
+            self.pipelines,
+            self.seeds,
+            self.params,
+            n_train,
+            engine=self.engine,
+            configs=self.configs,
+        )
+
+    def _check_options(self) -> None:
+        if self.resume and self.force:
+            raise RunError("--resume and --force contradict each other; pick one")
+        if self.timeout is not None and not self.timeout > 0:
+            raise RunError(
+                f"--timeout must be a positive number of seconds, got {self.timeout}"
+            )
+        if self.train_size is not None:
+            if not _is_int(self.train_size) or self.train_size < MIN_TRAIN_SIZE:
+                raise RunError(
+                    f"--train-size must be at least {MIN_TRAIN_SIZE}, "
+                    f"got {self.train_size}"
+                )
+            for name in self.datasets:
+                n = data.get_spec(name).n_train
+                if self.train_size > n:
+                    raise RunError(
+                        f"--train-size {self.train_size} is more than {name}'s "
+                        f"{n:,} training images"
+                    )
+        if self.scheduler is not None and self.cluster is not None:
+            raise RunError("--scheduler and --cluster contradict each other; pick one")
+        if self.on_dask and self.n_jobs is not None:
+            raise RunError(
+                "--n-jobs is for local runs; on a Dask cluster each worker runs as "
+                "many jobs at once as it has threads (dask worker --nthreads)"
+            )
+
+    def _config(self, name: str) -> str:
+        """``name``'s definition hash, once its parameters are known valid."""
+        pipe = get_pipeline(name, **self.params)
+        _check_constraints(pipe, name, self.params)
+        return fingerprint(pipe)
+
+
+def expand_jobs(
+    datasets: Sequence[str],
+    pipeline_names: Sequence[str],
+    seeds: Sequence[int] = (0,),
+    params: Mapping | None = None,
+    n_train: Mapping[str, int] | None = None,
+    engine: str = "sklearn",
+    configs: Mapping[str, str] | None = None,
+) -> list[Job]:
+    """Every (dataset, pipeline, seed) combination, in that nesting order.
+
+    ``configs`` maps pipeline names to their definition hash
+    (:func:`mnistbench.pipelines.fingerprint`).
+    """
+    params = dict(params or {})
+    n_train = dict(n_train or {})
+    configs = dict(configs or {})
+    return [
+        Job(d, p, params, int(s), n_train.get(d, 0), engine, configs.get(p, ""))
+        for d in datasets
+        for p in pipeline_names
+        for s in seeds
+    ]
+
+
+# --- checks of single arguments -----------------------------------------------
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _names(values, kind: str, hint: str) -> tuple[str, ...]:
+    names = (values,) if isinstance(values, str) else tuple(values or ())
+    if not names:
+        raise RunError(f"no {kind} to run: give {kind} names or {hint}")
+    return tuple(dict.fromkeys(names))
+
+
+def _seeds(seeds) -> tuple[int, ...]:
+    seeds = (seeds,) if _is_int(seeds) else tuple(seeds or ())
+    if not seeds:
+        raise RunError("no seed given: pass --seed N")
+    for seed in seeds:
+        if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
+            raise RunError(
+                f"--seed must be a whole number from 0 to {MAX_SEED} (2**32 - 1), "
+                f"got {seed!r}"
+            )
+    return tuple(dict.fromkeys(int(s) for s in seeds))
+
+
+def _params(params) -> dict[str, Any]:
+    params = dict(params or {})
+    bad = [key for key in params if not isinstance(key, str) or not key]
+    if bad:
+        raise RunError(
+            f"--param {bad[0]!r}: expected STEP__PARAM=VALUE, e.g. clf__C=10"
+        )
+    return params
+
+
+def _n_jobs(n_jobs, on_dask: bool) -> int | None:
+    if on_dask:
+        return None
+    if n_jobs is None or n_jobs == -1:
+        import joblib
+
+        return joblib.cpu_count()
+    if not _is_int(n_jobs) or n_jobs < 1:
+        raise RunError(
+            f"--n-jobs must be a positive number of jobs or -1, got {n_jobs}"
+        )
+    return int(n_jobs)
+
+
+def _cluster_workers(spec: str | int | None) -> int | None:
+    """Worker processes asked for by ``local`` (one per core), ``local:N`` or N."""
+    if spec is None:
+        return None
+    if _is_int(spec):
+        count = str(spec)
+    else:
+        name, _, count = str(spec).partition(":")
+        if name != "local":
+            raise RunError(
+                f"--cluster must be local or local:N (N worker processes), got "
+                f"{spec!r}; for a cluster that is already running, pass "
+                "--scheduler tcp://HOST:PORT"
+            )
+        if not count:
+            import joblib
+
+            return joblib.cpu_count()
+    if not count.isdigit() or int(count) < 1:
+        raise RunError(
+            f"--cluster local:N needs a positive number of workers, got {spec!r}"
+        )
+    return int(count)
+
+
+def _scheduler_address(address: str | None) -> str | None:
+    """``address`` as ``scheme://host:port`` (``tcp://`` if no scheme is given)."""
+    if address is None:
+        return None
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise RunError(f"--scheduler must look like tcp://HOST:PORT, got {address!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_constraints(pipe, name: str, params: Mapping) -> None:
+    """Check every step's parameters against scikit-learn's own constraints
+    (each estimator's ``_parameter_constraints``, as its ``fit`` would)."""
+    from sklearn.base import BaseEstimator
+
+    steps = [pipe, *pipe.get_params(deep=True).values()]
+    for est in steps:
+        if not isinstance(est, BaseEstimator):
+            continue
+        if not hasattr(type(est), "_parameter_constraints"):
+            continue  # an estimator of another library checks its own in fit
+        try:
+            est._validate_params()
+        except (ValueError, TypeError) as exc:
+            given = ", ".join(f"{k}={v!r}" for k, v in params.items())
+            where = f"pipeline {name!r}" + (f" with {given}" if given else "")
+            raise RunError(f"{where}: {one_line(exc).partition(': ')[2]}") from None
