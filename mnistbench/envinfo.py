@@ -142,10 +142,14 @@ def machine_fields() -> dict[str, Any]:
     from mnistbench import __version__
 
     env = environment()
+    # Sorted: threadpoolctl lists the libraries in the order they were loaded,
+    # which follows whatever the process happened to import first.
     blas = ", ".join(
-        f"{b['api']} {b['version'] or ''}".strip()
-        for b in env["blas"]
-        if b["user_api"] == "blas"
+        sorted(
+            f"{b['api']} {b['version'] or ''}".strip()
+            for b in env["blas"]
+            if b["user_api"] == "blas"
+        )
     )
     return {
         "mnistbench_version": __version__,
