@@ -101,27 +101,19 @@ def _forest(est):
     return _make("cuml.ensemble.RandomForestClassifier", **params)
 
 
+def _carry(path: str, *names: str):
+    """A converter to ``path``'s class that carries ``names`` over as they are."""
+    return lambda est: _make(path, **{name: getattr(est, name) for name in names})
+
+
 _CONVERTERS = {
-    "PCA": lambda e: _make(
-        "cuml.decomposition.PCA", n_components=e.n_components, whiten=e.whiten
+    "PCA": _carry("cuml.decomposition.PCA", "n_components", "whiten"),
+    "LogisticRegression": _carry(
+        "cuml.linear_model.LogisticRegression", "C", "max_iter", "tol", "fit_intercept"
     ),
-    "LogisticRegression": lambda e: _make(
-        "cuml.linear_model.LogisticRegression",
-        C=e.C,
-        max_iter=e.max_iter,
-        tol=e.tol,
-        fit_intercept=e.fit_intercept,
-    ),
-    "SVC": lambda e: _make(
+    "SVC": _carry(
         "cuml.svm.SVC",
-        C=e.C,
-        kernel=e.kernel,
-        gamma=e.gamma,
-        degree=e.degree,
-        coef0=e.coef0,
-        tol=e.tol,
-        cache_size=e.cache_size,
-        max_iter=e.max_iter,
+        *("C", "kernel", "gamma", "degree", "coef0", "tol", "cache_size", "max_iter"),
     ),
     "RandomForestClassifier": _forest,
     "KNeighborsClassifier": _knn,

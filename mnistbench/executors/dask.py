@@ -34,14 +34,8 @@ from dataclasses import dataclass, field
 
 from mnistbench import __version__
 from mnistbench.exceptions import MnistbenchError, one_line
+from mnistbench.executors import _dask_worker as worker
 from mnistbench.executors._base import Capacity
-from mnistbench.executors._dask_worker import (
-    CONNECT_TIMEOUT,
-    crashed,
-    run_remote,
-    starts_name,
-    worker_facts,
-)
 from mnistbench.jobs import Job, JobSettings
 
 __all__ = ["ClusterError", "DaskExecutor", "check"]
@@ -85,7 +79,7 @@ class DaskExecutor:
 
     scheduler: str | None = None
     cluster: int | None = None
-    connect_timeout: float = CONNECT_TIMEOUT
+    connect_timeout: float = worker.CONNECT_TIMEOUT
     client: object = field(default=None, init=False, repr=False)
     workers: dict = field(default_factory=dict, init=False)
     _local: object = field(default=None, init=False, repr=False)
@@ -154,7 +148,7 @@ class DaskExecutor:
                 f"dask worker {self.address}"
             ) from None
         try:
-            self.workers = self.client.run(worker_facts)
+            self.workers = self.client.run(worker.worker_facts)
         except Exception as exc:
             raise ClusterError(
                 f"the Dask workers cannot run mnistbench ({one_line(exc)}); "
@@ -210,11 +204,11 @@ class DaskExecutor:
         pending = {}
         starts = {}
         for job in jobs:
-            name = starts_name(settings.run_id, job.key)
+            name = worker.starts_name(settings.run_id, job.key)
             starts[job.key] = Variable(name, client=client)
             starts[job.key].set([])
             future = client.submit(
-                run_remote,
+                worker.run_remote,
                 job,
                 settings=settings,
                 threads_by_host=threads,
@@ -261,7 +255,7 @@ class DaskExecutor:
             except Exception:
                 died = []
             if died:
-                return crashed(died)
+                return worker.crashed(died)
             return {"status": "crashed", "error": "its workers died while running it"}
         # The task itself failed on the worker (not the job: run_remote
         # reports the job's own failures as results).
