@@ -58,7 +58,7 @@ def test_the_local_executor_shares_the_cores_out():
 
 def test_the_runner_drives_any_executor_the_same_way(tmp_path):
     names = ["logreg", "knn"]
-    kw = dict(datasets=["mnist-sample"], train_size=500, seeds=[0, 1])
+    kw = dict(datasets=["mnist-sample"], train_size=300)
     mine = SerialExecutor()
     serial = runner.run_plan(
         RunPlan(names, out=tmp_path / "serial", **kw), executor=mine
@@ -67,12 +67,7 @@ def test_the_runner_drives_any_executor_the_same_way(tmp_path):
     assert mine.entered and mine.exited
     assert serial.ok and serial.where == "one by one" and serial.n_jobs == 1
     # the executor's order is the rows' order
-    assert list(zip(serial.rows["pipeline"], serial.rows["seed"])) == [
-        ("logreg", 0),
-        ("logreg", 1),
-        ("knn", 0),
-        ("knn", 1),
-    ]
+    assert list(serial.rows["pipeline"]) == ["logreg", "knn"]
     ours = serial.rows.set_index("job_key").sort_index()
     theirs = local.rows.set_index("job_key").sort_index()
     assert list(ours.index) == list(theirs.index)
@@ -81,7 +76,7 @@ def test_the_runner_drives_any_executor_the_same_way(tmp_path):
         a = np.load(tmp_path / "serial" / ours.loc[key, "predictions"])
         b = np.load(tmp_path / "local" / theirs.loc[key, "predictions"])
         np.testing.assert_array_equal(a, b)
-    assert len(results.read_leaderboard(tmp_path / "serial")) == 4
+    assert len(results.read_leaderboard(tmp_path / "serial")) == 2
 
 
 @pytest.fixture
@@ -105,8 +100,14 @@ def test_closing_the_results_early_stops_the_running_jobs(hang_pipeline):
     assert time.monotonic() - start < 10
 
     def job_processes():
-        children = psutil.Process().children(recursive=True)
-        return [p for p in children if "mnistbench._jobproc" in " ".join(p.cmdline())]
+        running = []
+        for child in psutil.Process().children(recursive=True):
+            try:  # a killed job not yet reaped is a zombie: it no longer runs
+                if "mnistbench._jobproc" in " ".join(child.cmdline()):
+                    running.append(child)
+            except psutil.Error:
+                continue
+        return running
 
     deadline = time.monotonic() + 10
     while job_processes() and time.monotonic() < deadline:
