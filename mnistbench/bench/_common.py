@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnistbench import __version__, data, runner
+from mnistbench import data, runner
 from mnistbench._io import atomic_write
 from mnistbench.exceptions import MnistbenchError
 from mnistbench.plan import RunPlan
 
 __all__ = ["BenchError", "cores", "load", "suite_plan", "timed_run", "write_table"]
+
+
+#: The machine's columns a benchmark's table carries.
+MACHINE_COLUMNS = ("cpu", "n_cores", "mnistbench_version", "sklearn_version")
 
 
 class BenchError(MnistbenchError, ValueError):
@@ -57,17 +61,13 @@ def timed_run(plan: RunPlan, on_result=None) -> tuple[runner.RunSummary, float]:
 
 
 def write_table(table: pd.DataFrame, out: str | os.PathLike, name: str) -> Path:
-    """``table`` plus the machine's columns, written to ``OUT/name``."""
-    from mnistbench.envinfo import cpu_model, package_versions
+    """``table`` plus some of the machine's columns (those of every
+    leaderboard row), written to ``OUT/name``."""
+    from mnistbench.envinfo import machine_fields
 
-    machine = {
-        "cpu": cpu_model(),
-        "n_cores": cores(),
-        "mnistbench_version": __version__,
-        "sklearn_version": package_versions()["scikit-learn"],
-    }
-    for key, value in machine.items():
-        table[key] = value
+    machine = machine_fields()
+    for key in MACHINE_COLUMNS:
+        table[key] = machine[key]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     csv = out / name
