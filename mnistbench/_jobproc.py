@@ -51,6 +51,17 @@ def _seed(pipe, seed: int, explicit) -> None:
     pipe.set_params(**updates)
 
 
+def _image_shape(pipe, shape, explicit) -> None:
+    """Give the steps that need the image shape (``Deskew``, ``HOG``) the
+    dataset's, where the pipeline and the user left it unset."""
+    updates = {
+        name: tuple(shape)
+        for name, value in pipe.get_params(deep=True).items()
+        if name.endswith("image_shape") and value is None and name not in explicit
+    }
+    pipe.set_params(**updates)
+
+
 def run_job(job, factory, threads: int, data_home) -> dict:
     """Fit and score ``job`` in this process; return its result dict."""
     import numpy as np
@@ -67,7 +78,7 @@ def run_job(job, factory, threads: int, data_home) -> dict:
         warnings.catch_warnings(record=True) as caught,
     ):
         warnings.simplefilter("always")
-        ds = data.load(job.dataset, data_home=data_home, download=False)
+        ds = data.load_job_data(job.dataset, job.data, data_home=data_home)
         X, y = ds.X_train, ds.y_train
         if job.n_train < len(y):
             X, _, y, _ = train_test_split(
@@ -77,6 +88,7 @@ def run_job(job, factory, threads: int, data_home) -> dict:
         if job.params:
             pipe.set_params(**job.params)
         _seed(pipe, job.seed, job.params)
+        _image_shape(pipe, ds.image_shape, job.params)
         used = threads_used(pipe, threads)
         pipe = engines.convert(pipe, job.engine)
         dev = engines.device(job.engine, pipe)
@@ -101,6 +113,7 @@ def run_job(job, factory, threads: int, data_home) -> dict:
         "n_test": len(y_pred),
         "warnings": _summarise_warnings(caught),
         "y_pred": y_pred.astype(np.int16),
+        "data_sha256": ds.sha256,
         "threads": used,
     }
 

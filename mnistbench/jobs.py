@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mnistbench import pipelines
+from mnistbench.data import DataRef
 
 __all__ = ["DEFAULT_TIMEOUT", "Job", "JobSettings", "kill_live_jobs", "run_isolated"]
 
@@ -38,7 +39,11 @@ STOP_POLL_S = 2.0
 @dataclass(frozen=True)
 class Job:
     """One unit of work: fit ``pipeline`` on ``dataset``'s first ``n_train``
-    (stratified, seeded) training images and score it on the test set."""
+    (stratified, seeded) training images and score it on the test set.
+
+    ``data`` finds a dataset that is not registered (a user's files or
+    arrays); its content hash is part of the key.
+    """
 
     dataset: str
     pipeline: str
@@ -47,6 +52,7 @@ class Job:
     n_train: int = 0
     engine: str = "sklearn"
     config: str = ""
+    data: DataRef | None = None
 
     @property
     def params_json(self) -> str:
@@ -64,6 +70,8 @@ class Job:
             self.engine,
             self.config,
         ]
+        if self.data is not None:  # registered datasets keep their old keys
+            ident.append(self.data.sha256)
         return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
 
     def __str__(self) -> str:

@@ -58,7 +58,12 @@ class RunPlan:
     ----------
     pipelines : sequence of str
         Registered pipeline names (see :func:`mnistbench.pipelines.available`).
-    datasets, seeds
+    datasets : sequence of str, path or Dataset
+        Registered names, paths to a user's own files (see
+        :func:`mnistbench.data.load`; they are read and checked when the plan
+        is built) or :class:`~mnistbench.data.Dataset` values (e.g. from
+        :func:`mnistbench.data.from_arrays`). Stored as their names.
+    seeds : sequence of int
         Every pipeline runs on every dataset with every seed (0 to 2**32 - 1).
     params : mapping, optional
         ``step__param`` values set on every pipeline.
@@ -83,6 +88,11 @@ class RunPlan:
         again with ``force``; with neither, the run refuses to start.
     data_home : path, optional
         Where the datasets are cached.
+    test_fraction : float, optional
+        For a user's data without a test set: the share split off as one
+        (stratified, seed 0); default 1/7.
+    image_shape : (int, int) or "HxW", optional
+        For a user's flat images whose feature count is not a square.
     download : bool
         Whether a missing dataset may be downloaded.
     plots : bool
@@ -105,22 +115,26 @@ class RunPlan:
     data_home: str | os.PathLike | None = None
     download: bool = True
     plots: bool = True
+    test_fraction: float | None = None
+    image_shape: Any = None
     #: Each pipeline's definition hash, as built with ``params``.
     configs: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    #: The datasets that are not registered, by name, loaded and checked.
+    own: Mapping[str, data.Dataset] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # a frozen dataclass normalises this way
         set_(self, "pipelines", _names(self.pipelines, "pipeline", "--all"))
-        set_(self, "datasets", _names(self.datasets, "dataset", "--dataset"))
+        if self.data_home is not None:
+            set_(self, "data_home", Path(self.data_home))
+        names, own = self._resolve_datasets()
+        set_(self, "own", own)
+        set_(self, "datasets", names)
         set_(self, "seeds", _seeds(self.seeds))
         set_(self, "params", _params(self.params))
         set_(self, "out", Path(self.out))
-        if self.data_home is not None:
-            set_(self, "data_home", Path(self.data_home))
         for name in self.pipelines:
             pipeline_info(name)  # an unknown name fails first
-        for name in self.datasets:
-            data.get_spec(name)
         self._check_options()
         set_(self, "cluster", _cluster_workers(self.cluster))
         set_(self, "scheduler", _scheduler_address(self.scheduler))
@@ -142,8 +156,7 @@ class RunPlan:
 
         ``sizes`` are the training sets' sizes (default: as registered).
         """
-        if sizes is None:
-            sizes = {d: data.get_spec(d).n_train for d in self.datasets}
+        sizes = {**self._sizes(), **(sizes or {})}
         n_train = {d: min(self.train_size or sizes[d], sizes[d]) for d in sizes}
         return expand_jobs(
             self.datasets,
@@ -153,7 +166,45 @@ class RunPlan:
             n_train,
             engine=self.engine,
             configs=self.configs,
+            refs={name: ds.origin for name, ds in self.own.items()},
         )
+
+    def _sizes(self) -> dict[str, int]:
+        return {
+            d: len(self.own[d].y_train) if d in self.own else data.get_spec(d).n_train
+            for d in self.datasets
+        }
+
+    def _dataset_names(self) -> list:
+        entries = self.datasets
+        if isinstance(entries, (str, os.PathLike, data.Dataset)):
+            entries = [entries]
+        if not entries:
+            raise RunError("no dataset to run: give dataset names or --dataset")
+        return list(entries)
+
+    def _resolve_datasets(self) -> tuple[tuple[str, ...], dict[str, data.Dataset]]:
+        """The datasets' names, and those given as paths or Dataset values,
+        read and checked now so that bad data fails before any job."""
+        names, own = [], {}
+        for entry in self._dataset_names():
+            if isinstance(entry, data.Dataset) and entry.origin is None:
+                entry = entry.name  # a registered dataset, loaded by the caller
+            registered = isinstance(entry, str) and not data.is_path(entry)
+            if registered and not data.OWN_NAME.match(entry):
+                data.get_spec(entry)
+                names.append(entry)
+                continue
+            if not isinstance(entry, data.Dataset):
+                entry = data.load(
+                    entry,
+                    data_home=self.data_home,
+                    test_fraction=self.test_fraction,
+                    image_shape=self.image_shape,
+                )
+            names.append(entry.name)
+            own[entry.name] = entry
+        return tuple(dict.fromkeys(names)), own
 
     def _check_options(self) -> None:
         if self.resume and self.force:
@@ -168,8 +219,7 @@ class RunPlan:
                     f"--train-size must be at least {MIN_TRAIN_SIZE}, "
                     f"got {self.train_size}"
                 )
-            for name in self.datasets:
-                n = data.get_spec(name).n_train
+            for name, n in self._sizes().items():
                 if self.train_size > n:
                     raise RunError(
                         f"--train-size {self.train_size} is more than {name}'s "
@@ -198,17 +248,29 @@ def expand_jobs(
     n_train: Mapping[str, int] | None = None,
     engine: str = "sklearn",
     configs: Mapping[str, str] | None = None,
+    refs: Mapping[str, data.DataRef | None] | None = None,
 ) -> list[Job]:
     """Every (dataset, pipeline, seed) combination, in that nesting order.
 
     ``configs`` maps pipeline names to their definition hash
-    (:func:`mnistbench.pipelines.fingerprint`).
+    (:func:`mnistbench.pipelines.fingerprint`), ``refs`` the datasets that
+    are not registered to where the jobs find them.
     """
     params = dict(params or {})
     n_train = dict(n_train or {})
     configs = dict(configs or {})
+    refs = dict(refs or {})
     return [
-        Job(d, p, params, int(s), n_train.get(d, 0), engine, configs.get(p, ""))
+        Job(
+            d,
+            p,
+            params,
+            int(s),
+            n_train.get(d, 0),
+            engine,
+            configs.get(p, ""),
+            refs.get(d),
+        )
         for d in datasets
         for p in pipeline_names
         for s in seeds

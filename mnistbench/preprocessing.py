@@ -35,7 +35,7 @@ class _PixelTransformer(TransformerMixin, BaseEstimator):
         return tags
 
 
-class GrayLevels(_PixelTransformer):
+class GrayLevels(OneToOneFeatureMixin, _PixelTransformer):
     """Quantise pixel intensities in [0, 1] to ``levels`` equal-width gray levels.
 
     Each value ``x`` becomes ``floor(x * levels) / levels`` (1.0 goes to the

@@ -47,6 +47,7 @@ SCHEMA: dict[str, type] = {
     "timestamp_utc": str,
     "job_key": str,
     "dataset": str,
+    "data_sha256": str,
     "pipeline": str,
     "params": str,
     "seed": int,
@@ -80,12 +81,18 @@ COLUMNS = tuple(SCHEMA)
 #: Headers of earlier versions' leaderboards, read as they are (the columns
 #: they lack are empty) and upgraded in place by the first row appended.
 OLDER_HEADERS = (
+    # mnistbench 0.5 and 0.6: no data_sha256
+    tuple(c for c in COLUMNS if c != "data_sha256"),
     # mnistbench 0.4: no gpu
-    tuple(c for c in COLUMNS if c != "gpu"),
+    tuple(c for c in COLUMNS if c not in ("data_sha256", "gpu")),
     # mnistbench 0.3: no worker, no gpu
-    tuple(c for c in COLUMNS if c not in ("worker", "gpu")),
+    tuple(c for c in COLUMNS if c not in ("data_sha256", "worker", "gpu")),
     # mnistbench <= 0.2: no ran_on, no warmup_s, no worker, no gpu
-    tuple(c for c in COLUMNS if c not in ("ran_on", "warmup_s", "worker", "gpu")),
+    tuple(
+        c
+        for c in COLUMNS
+        if c not in ("data_sha256", "ran_on", "warmup_s", "worker", "gpu")
+    ),
 )
 
 logger = logging.getLogger(__name__)
@@ -179,6 +186,8 @@ def record_job(out: Path, job, result: Mapping, base_row: Mapping, n_test: int) 
         "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "job_key": job.key,
         "dataset": job.dataset,
+        "data_sha256": result.get("data_sha256")
+        or (job.data.sha256 if job.data is not None else None),
         "pipeline": job.pipeline,
         "params": job.params_json,
         "seed": job.seed,

@@ -116,15 +116,7 @@ def run_plan(
     executor = executors.for_plan(plan) if executor is None else executor
     # Connect first: an unreachable scheduler fails in seconds, before any work.
     with executor as running:
-        loaded = {
-            name: data.load(
-                name,
-                data_home=plan.data_home,
-                download=plan.download,
-                progress=download_progress,
-            )
-            for name in plan.datasets
-        }
+        loaded = {name: _load(plan, name, download_progress) for name in plan.datasets}
         todo, skipped = _todo(plan, {d: len(ds.y_train) for d, ds in loaded.items()})
         run_id = (
             datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-")
@@ -163,6 +155,18 @@ def run_plan(
     made = _plots(plan.out, todo, loaded) if plan.plots and rows else []
     return RunSummary(
         run_id, plan.out, frame, skipped, made, capacity.at_once, capacity.where
+    )
+
+
+def _load(plan: RunPlan, name: str, progress) -> data.Dataset:
+    """A registered dataset, downloaded if need be; a user's, as the plan
+    read it, cached in the data home (arrays from Python too) so that the
+    job processes memory-map it."""
+    if name in plan.own:
+        ds = plan.own[name]
+        return data.store(ds, plan.data_home) if not ds.origin.path else ds
+    return data.load(
+        name, data_home=plan.data_home, download=plan.download, progress=progress
     )
 
 

@@ -14,8 +14,10 @@ __all__ = [
     "datasets_option",
     "engine_option",
     "existing_leaderboard",
+    "image_shape_option",
     "n_jobs_option",
     "out_option",
+    "test_fraction_option",
     "timeout_option",
     "train_size_option",
 ]
@@ -50,6 +52,24 @@ def dataset_option(default: str | None = "fashion-mnist", help_text: str = "Data
     return click.option(
         "--dataset", "-d", default=default, show_default=bool(default), help=help_text
     )
+
+
+test_fraction_option = click.option(
+    "--test-fraction",
+    type=float,
+    default=None,
+    metavar="F",
+    help="For data without a labelled test set: the share of the training set "
+    "split off as one, stratified, seed 0 [default: 1/7, MNIST's ratio].",
+)
+
+image_shape_option = click.option(
+    "--image-shape",
+    default=None,
+    metavar="HxW",
+    help="Image height and width, for flat images whose pixel count is not a "
+    "square [default: from the files].",
+)
 
 
 def n_jobs_option(help_text: str = "Jobs at once."):

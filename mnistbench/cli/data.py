@@ -3,23 +3,46 @@
 from __future__ import annotations
 
 import json
+import time
 
 import click
 from rich.table import Table
 
 from mnistbench.cli._output import Downloads, get_console
-from mnistbench.cli.common_args import data_home_option
+from mnistbench.cli.common_args import (
+    data_home_option,
+    image_shape_option,
+    test_fraction_option,
+)
 
 __all__ = ["datasets", "fetch", "info"]
 
 
 @click.command()
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
 @data_home_option
-def datasets(data_home: str | None) -> None:
-    """List the datasets, their size and whether they are ready offline."""
+@test_fraction_option
+@image_shape_option
+def datasets(paths, data_home: str | None, test_fraction, image_shape) -> None:
+    """List the datasets, their size and whether they are ready offline.
+
+    With PATHs (your own data: an IDX folder, a .npz, CSV files), read and
+    check each one and describe it: images, classes, counts, content hash.
+    """
     from mnistbench import data
 
     console = get_console()
+    if paths:
+        for path in paths:
+            start = time.perf_counter()
+            ds = data.load(
+                path,
+                data_home=data_home,
+                test_fraction=test_fraction,
+                image_shape=image_shape,
+            )
+            console.print(_describe(ds, time.perf_counter() - start))
+        return
     table = Table(title="mnistbench datasets")
     missing = []
     for col in ("name", "train", "test", "download", "ready offline", "description"):
@@ -48,6 +71,33 @@ def datasets(data_home: str | None) -> None:
             f"not ready offline: {', '.join(missing)}; run `mnistbench fetch NAME` "
             "where the network is reachable, or pass --data-home DIR holding the files"
         )
+
+
+def _describe(ds, seconds: float) -> Table:
+    """One dataset's description: sizes, image shape, classes and counts."""
+    h, w = ds.image_shape
+    table = Table(title=f"{ds.name}: valid", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value", overflow="fold")
+    train, test = ds.counts("train"), ds.counts("test")
+    rows = [
+        ("train / test", f"{len(ds.y_train):,} / {len(ds.y_test):,} images"),
+        ("image", f"{h}x{w} pixels ({ds.n_features} features), float32 in [0, 1]"),
+        ("classes", f"{ds.n_classes}"),
+        ("sha256", ds.sha256),
+        ("source", ds.source),
+        ("load", f"{seconds:.2f} s"),
+    ]
+    if ds.split:
+        rows.insert(1, ("split", ds.split))
+    for key, value in rows:
+        table.add_row(key, value)
+    shown = 30
+    for k, name in enumerate(ds.class_names[:shown]):
+        table.add_row(f"  {k}: {name}", f"{train[k]:,} train / {test[k]:,} test")
+    if ds.n_classes > shown:
+        table.add_row("  ...", f"{ds.n_classes - shown} more classes")
+    return table
 
 
 @click.command()

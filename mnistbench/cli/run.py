@@ -22,8 +22,10 @@ from mnistbench.cli.common_args import (
     datasets_option,
     engine_option,
     existing_leaderboard,
+    image_shape_option,
     n_jobs_option,
     out_option,
+    test_fraction_option,
     timeout_option,
     train_size_option,
 )
@@ -48,7 +50,13 @@ __all__ = ["leaderboard", "run"]
     help="Run every pipeline of this group (repeatable), e.g. sota: deskewing "
     "and HOG features (see `mnistbench pipelines`).",
 )
-@datasets_option(("mnist",), "Dataset to run on (repeatable).")
+@datasets_option(
+    ("mnist",),
+    "Dataset to run on (repeatable): a registered name, or your own data as a "
+    "PATH: a folder of IDX files, a .npz, CSV files (see README, Your own data).",
+)
+@test_fraction_option
+@image_shape_option
 @click.option(
     "--seed",
     "seeds",

@@ -1,4 +1,5 @@
-"""MNIST-family datasets: registry, verified download, cache and loading.
+"""MNIST-family datasets: registry, verified download, cache and loading, and
+a user's own data (IDX folders, ``.npz``, CSV, arrays).
 
 >>> from mnistbench import data
 >>> ds = data.load("mnist-sample")          # ships with the package, no network
@@ -6,7 +7,7 @@
 ((4000, 784), dtype('float32'))
 """
 
-from mnistbench.data._dataset import Dataset, fetch, is_cached, load
+from mnistbench.data._dataset import DataRef, Dataset, is_cached
 from mnistbench.data._fetch import (
     ENV_DATA_HOME,
     ENV_MIRROR,
@@ -17,6 +18,14 @@ from mnistbench.data._fetch import (
     verify,
 )
 from mnistbench.data._idx import read_idx, write_idx
+from mnistbench.data._load import fetch, is_path, load, load_job_data
+from mnistbench.data._own import (
+    DEFAULT_TEST_FRACTION,
+    OWN_NAME,
+    from_arrays,
+    parse_image_shape,
+    store,
+)
 from mnistbench.data._registry import (
     FASHION_MNIST,
     KMNIST,
@@ -34,22 +43,30 @@ for _spec in (MNIST, FASHION_MNIST, KMNIST, MNIST_SAMPLE):
     register(_spec, overwrite=True)
 
 __all__ = [
+    "DEFAULT_TEST_FRACTION",
+    "DataRef",
     "ENV_DATA_HOME",
     "ENV_MIRROR",
+    "OWN_NAME",
     "Dataset",
     "DatasetSpec",
     "RemoteFile",
     "available",
     "fetch",
     "fetch_files",
+    "from_arrays",
     "get_data_home",
     "get_spec",
     "has_local_files",
     "is_cached",
+    "is_path",
     "load",
+    "load_job_data",
     "mirror_urls",
+    "parse_image_shape",
     "read_idx",
     "register",
+    "store",
     "unregister",
     "verify",
     "write_idx",

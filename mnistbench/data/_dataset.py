@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -11,20 +9,31 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistbench._io import atomic_write
+from mnistbench.data import _cache
 from mnistbench.data._fetch import ProgressFactory, fetch_files, get_data_home
 from mnistbench.data._idx import read_idx, read_idx_header
 from mnistbench.data._registry import DatasetSpec, get_spec
 from mnistbench.exceptions import DataError
 
-__all__ = ["Dataset", "fetch", "is_cached", "load"]
+__all__ = ["DataRef", "Dataset", "is_cached", "load_registered"]
 
 logger = logging.getLogger(__name__)
 
 IMAGE_SHAPE = (28, 28)
 _SPLITS = ("train", "test")
-# Bump when the cached arrays' layout changes, so old caches are rebuilt.
-_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """How a job process, or a Dask worker, finds a dataset that is not
+    registered: by its content hash in the cache, else from ``path`` read
+    with the same options (and checked against ``sha256``)."""
+
+    name: str
+    sha256: str
+    path: str = ""
+    test_fraction: float | None = None
+    image_shape: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,17 +43,27 @@ class Dataset:
     Attributes
     ----------
     name : str
-        Registry name (``"mnist"``, ``"fashion-mnist"``, ...).
+        Registry name (``"mnist"``, ``"fashion-mnist"``, ...), or for a user's
+        own data its name and a short content hash (``"mydigits@3fa2c1d0"``).
     X_train, X_test : numpy.ndarray
-        float32, shape (n, 784), C-contiguous, values in [0, 1] (pixel / 255),
-        each row an image flattened row by row. Copy-on-write memory maps of
-        the cache: writable, but writes never reach the file.
+        float32, shape (n, height * width), C-contiguous, values in [0, 1]
+        (pixel / 255), each row an image flattened row by row. Copy-on-write
+        memory maps of the cache: writable, but writes never reach the file.
     y_train, y_test : numpy.ndarray
-        int64 labels in 0..9.
+        int64 labels in 0..n_classes - 1.
     class_names : tuple of str
         ``class_names[k]`` names label ``k``.
     source : str
         Where the arrays were built from, for logs and provenance.
+    image_shape : (int, int)
+        (height, width) of each image.
+    sha256 : str
+        SHA-256 of the content (pixels, labels, image shape, class names),
+        the same whatever file format it was read from.
+    split : str
+        How the test set was made, when it was split off the training set.
+    origin : DataRef or None
+        For data that is not registered, how to find it again.
     """
 
     name: str
@@ -54,10 +73,18 @@ class Dataset:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     source: str = ""
+    image_shape: tuple[int, int] = IMAGE_SHAPE
+    sha256: str = ""
+    split: str = ""
+    origin: DataRef | None = None
 
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
 
     def _split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split not in _SPLITS:
@@ -66,19 +93,26 @@ class Dataset:
             return self.X_train, self.y_train
         return self.X_test, self.y_test
 
-    def images(self, split: str = "train") -> np.ndarray:
-        """The ``split``'s images as a (n, 28, 28) float32 view (no copy)."""
-        return self._split(split)[0].reshape(-1, *IMAGE_SHAPE)
+    def images(self, split: str = "train", *, channels: bool = False) -> np.ndarray:
+        """The ``split``'s images as a (n, height, width) float32 view (no
+        copy); ``channels=True`` gives (n, height, width, 1), as Keras has it."""
+        shape = (*self.image_shape, 1) if channels else self.image_shape
+        return self._split(split)[0].reshape(-1, *shape)
 
     def one_hot(self, split: str = "train", dtype=np.float32) -> np.ndarray:
         """The ``split``'s labels one-hot encoded, shape (n, n_classes)."""
         y = self._split(split)[1]
         return np.eye(self.n_classes, dtype=dtype)[y]
 
+    def counts(self, split: str = "train") -> np.ndarray:
+        """Images per class in ``split``."""
+        return np.bincount(self._split(split)[1], minlength=self.n_classes)
+
     def __repr__(self) -> str:
+        shape = "x".join(map(str, self.image_shape))
         return (
             f"Dataset({self.name!r}, train={self.X_train.shape}, "
-            f"test={self.X_test.shape}, classes={self.n_classes})"
+            f"test={self.X_test.shape}, image={shape}, classes={self.n_classes})"
         )
 
 
@@ -152,18 +186,14 @@ def _build_from_builder(spec: DatasetSpec):
     return arrays
 
 
-def _fingerprint(arrays) -> str:
-    h = hashlib.sha256()
+def _normalised(arrays) -> dict[str, np.ndarray]:
+    out = {}
     for split in _SPLITS:
-        for a in arrays[split]:
-            h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
-
-
-def _as_float(images: np.ndarray) -> np.ndarray:
-    X = images.reshape(len(images), -1).astype(np.float32)
-    X /= 255.0
-    return X
+        images, labels = arrays[split]
+        X = images.reshape(len(images), -1).astype(np.float32)
+        X /= 255.0
+        out[f"X_{split}"], out[f"y_{split}"] = X, labels.astype(np.int64)
+    return out
 
 
 def _cache_dir(spec: DatasetSpec, home: Path) -> Path:
@@ -171,64 +201,11 @@ def _cache_dir(spec: DatasetSpec, home: Path) -> Path:
 
 
 def _read_cache(folder: Path, spec: DatasetSpec) -> dict | None:
-    meta_path = folder / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != _CACHE_FORMAT or meta.get("name") != spec.name:
-            return None
-        out = {
-            k: np.load(folder / f"{k}.npy", mmap_mode="c")
-            for k in ("X_train", "y_train", "X_test", "y_test")
-        }
-    except FileNotFoundError:
+    found = _cache.read(folder)
+    if found is None or found[1].get("name") != spec.name:
         return None
-    except (OSError, ValueError) as exc:
-        logger.warning(
-            "ignoring a damaged array cache in %s (%s); rebuilding", folder, exc
-        )
-        return None
-    for split in _SPLITS:
-        X, y = out[f"X_{split}"], out[f"y_{split}"]
-        if (
-            X.dtype != np.float32
-            or X.ndim != 2
-            or X.shape[1] != 784
-            or len(X) != len(y)
-        ):
-            logger.warning(
-                "ignoring an inconsistent array cache in %s; rebuilding", folder
-            )
-            return None
-    out["source"] = meta.get("source", "")
-    return out
-
-
-def _write_cache(folder: Path, spec: DatasetSpec, arrays, source: str) -> bool:
-    """Write the float32 arrays atomically; False if the folder is not writable."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for split in _SPLITS:
-            images, labels = arrays[split]
-            for key, value in (
-                (f"X_{split}", _as_float(images)),
-                (f"y_{split}", labels.astype(np.int64)),
-            ):
-                atomic_write(folder / f"{key}.npy", lambda f, v=value: np.save(f, v))
-        meta = {
-            "format": _CACHE_FORMAT,
-            "name": spec.name,
-            "source": source,
-            "sha256": _fingerprint(arrays),
-        }
-        text = json.dumps(meta, indent=1).encode()
-        # meta.json last: its presence means the arrays beside it are complete.
-        atomic_write(folder / "meta.json", lambda f: f.write(text))
-    except OSError as exc:
-        logger.warning(
-            "cannot cache arrays in %s (%s); loading from source", folder, exc
-        )
-        return False
-    return True
+    arrays, meta = found
+    return {**arrays, "source": meta.get("source", ""), "sha256": meta["sha256"]}
 
 
 def _dataset(spec: DatasetSpec, d: dict) -> Dataset:
@@ -240,6 +217,8 @@ def _dataset(spec: DatasetSpec, d: dict) -> Dataset:
         d["y_test"],
         spec.class_names,
         d.get("source", ""),
+        image_shape=IMAGE_SHAPE,
+        sha256=d["sha256"],
     )
 
 
@@ -249,36 +228,14 @@ def is_cached(name: str, *, data_home: str | os.PathLike | None = None) -> bool:
     return _read_cache(_cache_dir(spec, get_data_home(data_home)), spec) is not None
 
 
-def load(
+def load_registered(
     name: str,
     *,
     data_home: str | os.PathLike | None = None,
     download: bool = True,
     progress: ProgressFactory | None = None,
 ) -> Dataset:
-    """Load an MNIST-style dataset, downloading and caching it if needed.
-
-    Parameters
-    ----------
-    name : str
-        A registered name: ``mnist``, ``fashion-mnist``, ``kmnist``,
-        ``mnist-sample`` (see :func:`available`).
-    data_home : str or path-like, optional
-        Cache folder; default ``$MNISTBENCH_DATA_HOME`` or the user cache dir.
-    download : bool, default True
-        If False, never touch the network: use the cache and system folders.
-    progress : callable, optional
-        Called with each file to download; returns a pooch progress bar.
-
-    Returns
-    -------
-    Dataset
-
-    Raises
-    ------
-    UnknownDatasetError, DownloadError, DataError
-        With a one-line message naming the file and the problem.
-    """
+    """Load a registered dataset (see :func:`mnistbench.data.load`)."""
     spec = get_spec(name)
     home = get_data_home(data_home)
     folder = _cache_dir(spec, home)
@@ -294,21 +251,17 @@ def load(
         paths = fetch_files(spec, data_home=home, download=download, progress=progress)
         arrays = _build_from_files(paths, spec)
         source = ", ".join(str(p) for p in paths.values())
-    if _write_cache(folder, spec, arrays, source):
+    d = _normalised(arrays)
+    sha = _cache.content_sha256(d, IMAGE_SHAPE, spec.class_names)
+    meta = {
+        "name": spec.name,
+        "source": source,
+        "sha256": sha,
+        "image_shape": list(IMAGE_SHAPE),
+        "class_names": list(spec.class_names),
+    }
+    if _cache.write(folder, d, meta):
         cached = _read_cache(folder, spec)
         if cached is not None:
             return _dataset(spec, cached)
-    d = {f"X_{s}": _as_float(arrays[s][0]) for s in _SPLITS}
-    d |= {f"y_{s}": arrays[s][1].astype(np.int64) for s in _SPLITS}
-    return _dataset(spec, {**d, "source": source})
-
-
-def fetch(
-    name: str,
-    *,
-    data_home: str | os.PathLike | None = None,
-    progress: ProgressFactory | None = None,
-) -> Path:
-    """Download (if needed), verify and cache ``name``; return its cache folder."""
-    load(name, data_home=data_home, download=True, progress=progress)
-    return get_data_home(data_home) / name
+    return _dataset(spec, {**d, "source": source, "sha256": sha})

@@ -41,6 +41,13 @@ def _open(path: Path):
 
 def _header(f, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
     magic = f.read(4)
+    if not magic:
+        raise DataError(f"{path}: empty file")
+    if len(magic) == 4 and magic[2:] == b"\0\0" and magic[1] in IDX_DTYPES:
+        raise DataError(
+            f"{path}: little-endian IDX header (magic bytes {magic.hex()}); IDX "
+            "stores the magic number and dimensions big-endian"
+        )
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[3] == 0:
         raise DataError(
             f"{path}: not an IDX file (magic bytes {magic.hex() or 'none'})"
@@ -52,6 +59,11 @@ def _header(f, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
     if len(raw) < 4 * ndim:
         raise DataError(f"{path}: IDX header cut short ({ndim} dimensions declared)")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4"))
+    if shape and max(shape) >= 1 << 24 and max(np.frombuffer(raw, "<u4")) < 1 << 24:
+        raise DataError(
+            f"{path}: little-endian IDX dimensions (read big-endian: {shape}); IDX "
+            "stores them big-endian"
+        )
     return IDX_DTYPES[code], shape
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 __all__ = [
+    "sklearn_name",
     "Engine",
     "EngineUnavailable",
     "HostDevice",
@@ -102,6 +103,22 @@ class Engine:
     def where(self, est, calls: dict[str, set[str]]) -> str | None:
         """Where ``est`` ran, if it is this engine's estimator; else None."""
         return None
+
+
+#: mnistbench's own subclasses of scikit-learn estimators that the other
+#: engines replace as they would the scikit-learn class.
+_SKLEARN_SUBCLASSES = {("mnistbench.decomposition", "PCA")}
+
+
+def sklearn_name(est) -> str | None:
+    """The scikit-learn class ``est`` is (its name), or None for another
+    library's estimator; mnistbench's ``PCA`` counts as scikit-learn's."""
+    cls = type(est)
+    if cls.__module__.startswith("sklearn.") or (
+        (cls.__module__, cls.__name__) in _SKLEARN_SUBCLASSES
+    ):
+        return cls.__name__
+    return None
 
 
 def is_estimator(step) -> bool:

@@ -45,6 +45,7 @@ from mnistbench.engines._base import (
     EngineUnavailable,
     HostDevice,
     leaf_estimators,
+    sklearn_name,
 )
 from mnistbench.exceptions import MnistbenchError
 
@@ -156,8 +157,8 @@ class CumlEngine(Engine):
             ) from None
 
     def convert_step(self, est):
-        convert = _CONVERTERS.get(type(est).__name__)
-        if convert is None or not type(est).__module__.startswith("sklearn."):
+        convert = _CONVERTERS.get(sklearn_name(est))
+        if convert is None:
             return est
         return convert(est)
 

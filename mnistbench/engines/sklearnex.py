@@ -23,7 +23,7 @@ import importlib.util
 import logging
 import re
 
-from mnistbench.engines._base import Engine, EngineUnavailable
+from mnistbench.engines._base import Engine, EngineUnavailable, sklearn_name
 
 __all__ = ["ENGINE", "SklearnexEngine"]
 
@@ -72,9 +72,9 @@ class SklearnexEngine(Engine):
             )
 
     def convert_step(self, est):
-        name = type(est).__name__
+        name = sklearn_name(est)
         module = _SKLEARNEX.get(name)
-        if module is None or not type(est).__module__.startswith("sklearn."):
+        if module is None:
             return est
         cls = getattr(importlib.import_module(module), name)
         return cls(**est.get_params(deep=False))

@@ -79,7 +79,12 @@ def run_remote(
             "as on the client; install the same mnistbench everywhere",
         }
     try:  # here, not in the job process: a worker downloads a dataset once
-        data.load(job.dataset, data_home=settings.data_home, download=settings.download)
+        data.load_job_data(
+            job.dataset,
+            job.data,
+            data_home=settings.data_home,
+            download=settings.download,
+        )
     except Exception as exc:
         return {
             **base,

@@ -8,7 +8,6 @@ which published result it compares to. They are registered by
 
 from __future__ import annotations
 
-from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
@@ -17,6 +16,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from mnistbench.decomposition import PCA
 from mnistbench.preprocessing import HOG, Deskew, GrayLevels
 
 #: The step names every pipeline has, so ``clf__C`` means the same everywhere.

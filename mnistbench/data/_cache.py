@@ -1,0 +1,88 @@
+"""The cache of parsed arrays: float32 images and int64 labels as ``.npy`` files,
+memory-mapped on load, with a ``meta.json`` written last.
+
+Registered datasets are cached in ``DATA_HOME/NAME/arrays``; a user's own data
+in ``DATA_HOME/own/SHA256`` (its content hash, see :func:`content_sha256`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from mnistbench._io import atomic_write
+
+logger = logging.getLogger(__name__)
+
+# Bump when the cached arrays' layout changes, so old caches are rebuilt.
+# 2: meta.json holds the content hash, the image shape and the class names.
+CACHE_FORMAT = 2
+KEYS = ("X_train", "y_train", "X_test", "y_test")
+
+
+def content_sha256(arrays: dict, image_shape, class_names) -> str:
+    """SHA-256 of a dataset as mnistbench uses it: the float32 pixels and int64
+    labels of both splits, the image shape and the class names. Equal for the
+    same data in any file format."""
+    h = hashlib.sha256(b"mnistbench dataset 1\n")
+    h.update(json.dumps([list(image_shape), list(class_names)]).encode())
+    for key in KEYS:
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"\n{key} {a.dtype.str} {a.shape}\n".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def read(folder: Path) -> tuple[dict, dict] | None:
+    """The arrays (copy-on-write memory maps) and meta of ``folder``, or None
+    if it holds no complete cache of this format."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("format") != CACHE_FORMAT:
+            return None
+        arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="c") for k in KEYS}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        logger.warning(
+            "ignoring a damaged array cache in %s (%s); rebuilding", folder, exc
+        )
+        return None
+    n_features = int(np.prod(meta.get("image_shape") or [0]))
+    for split in ("train", "test"):
+        X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
+        if (
+            X.dtype != np.float32
+            or X.ndim != 2
+            or X.shape[1] != n_features
+            or y.dtype != np.int64
+            or len(X) != len(y)
+        ):
+            logger.warning(
+                "ignoring an inconsistent array cache in %s; rebuilding", folder
+            )
+            return None
+    return arrays, meta
+
+
+def write(folder: Path, arrays: dict, meta: dict) -> bool:
+    """Write ``arrays`` (float32 images, int64 labels) and ``meta`` atomically;
+    False if the folder is not writable."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for key in KEYS:
+            value = arrays[key]
+            atomic_write(folder / f"{key}.npy", lambda f, v=value: np.save(f, v))
+        text = json.dumps({"format": CACHE_FORMAT, **meta}, indent=1).encode()
+        # meta.json last: its presence means the arrays beside it are complete.
+        atomic_write(folder / "meta.json", lambda f: f.write(text))
+    except OSError as exc:
+        logger.warning(
+            "cannot cache arrays in %s (%s); loading from source", folder, exc
+        )
+        return False
+    return True

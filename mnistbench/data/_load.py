@@ -1,0 +1,122 @@
+"""``load``: one entry point for registered names, a user's files and
+datasets loaded before (``name@hash8``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mnistbench.data._dataset import DataRef, Dataset, load_registered
+from mnistbench.data._fetch import ProgressFactory, get_data_home
+from mnistbench.data._own import OWN_NAME, load_own, load_path, load_ref
+from mnistbench.data._registry import available
+from mnistbench.exceptions import UnknownDatasetError
+
+__all__ = ["fetch", "is_path", "load", "load_job_data"]
+
+
+def is_path(name: str | os.PathLike) -> bool:
+    """Whether ``name`` is meant as a path rather than a registered name."""
+    if isinstance(name, os.PathLike):
+        return True
+    return name not in available() and not OWN_NAME.match(name)
+
+
+def load(
+    name: str | os.PathLike,
+    *,
+    data_home: str | os.PathLike | None = None,
+    download: bool = True,
+    progress: ProgressFactory | None = None,
+    test_fraction: float | None = None,
+    image_shape=None,
+) -> Dataset:
+    """Load an MNIST-style dataset: a registered one (downloading and caching
+    it if needed), or a user's own files.
+
+    Parameters
+    ----------
+    name : str or path-like
+        A registered name (``mnist``, ``fashion-mnist``, ``kmnist``,
+        ``mnist-sample``; see :func:`available`), which wins over a folder of
+        the same name (write ``./mnist`` for that); or a path:
+
+        - a folder holding ``train-images``, ``train-labels``, ``t10k-images``
+          and ``t10k-labels`` IDX files (``-idx3-ubyte`` or ``.idx3-ubyte``,
+          raw or ``.gz``);
+        - a ``.npz`` with ``x_train``, ``y_train``, ``x_test``, ``y_test``
+          (Keras's ``mnist.npz``);
+        - a folder with ``train.csv`` and ``test.csv`` (or ``*_train.csv`` and
+          ``*_test.csv``), one CSV file, or two as ``TRAIN.csv,TEST.csv``: the
+          label is the column named ``label``, else the first one.
+
+        Without a test set, one is split off the training set. A
+        ``classes.txt`` beside the files names integer labels 0..k-1. Or the
+        ``name@hash8`` of a dataset loaded before, from the cache.
+    data_home : str or path-like, optional
+        Cache folder; default ``$MNISTBENCH_DATA_HOME`` or the user cache dir.
+    download : bool, default True
+        If False, never touch the network: use the cache and system folders.
+    progress : callable, optional
+        Called with each file to download; returns a pooch progress bar.
+    test_fraction : float, default 1/7
+        For data without a test set: the share split off (stratified, seed 0).
+    image_shape : (int, int) or "HxW", optional
+        For flat images whose feature count is not a square.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    UnknownDatasetError, DownloadError, DataError
+        With a one-line message naming the file and the problem.
+    """
+    if isinstance(name, Dataset):
+        return name
+    if not is_path(name):
+        if OWN_NAME.match(str(name)) and not Path(name).exists():
+            found = load_own(str(name), data_home)
+            if found is None:
+                raise UnknownDatasetError(
+                    f"{name}: not in the cache {get_data_home(data_home) / 'own'}; "
+                    "load it from its files first"
+                )
+            return found
+        return load_registered(
+            str(name), data_home=data_home, download=download, progress=progress
+        )
+    text = os.fspath(name)
+    if (
+        not Path(text).exists()
+        and "," not in text
+        and not any(sep in text for sep in ("/", os.sep, "."))
+    ):
+        raise UnknownDatasetError(
+            f"unknown dataset {text!r}; valid names: {', '.join(available())}, or a "
+            "path to an IDX folder, a .npz or CSV files"
+        )
+    return load_path(
+        text, test_fraction=test_fraction, image_shape=image_shape, data_home=data_home
+    )
+
+
+def load_job_data(
+    name: str, ref: DataRef | None, *, data_home=None, download: bool = False
+) -> Dataset:
+    """The dataset of a job: registered by ``name``, or found through ``ref``."""
+    if ref is None:
+        return load_registered(name, data_home=data_home, download=download)
+    return load_ref(ref, data_home)
+
+
+def fetch(
+    name: str,
+    *,
+    data_home: str | os.PathLike | None = None,
+    progress: ProgressFactory | None = None,
+) -> Path:
+    """Download (if needed), verify and cache ``name``; return its cache folder."""
+    load_registered(name, data_home=data_home, download=True, progress=progress)
+    return get_data_home(data_home) / name
