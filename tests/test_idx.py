@@ -64,7 +64,7 @@ def _raw(tmp_path, payload: bytes, name="bad.idx"):
         (b"\x01\x00\x08\x01" + struct.pack(">I", 1) + b"\x00", "not an IDX file"),
         (b"\x00\x00\x08\x00", "not an IDX file"),
         (b"\x00\x00", "not an IDX file"),
-        (b"", "not an IDX file"),
+        (b"", "empty file"),
         (
             b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00",
             "unknown IDX type code 0x07",

@@ -59,11 +59,15 @@ def _idx_names(prefix: str, ndim: int) -> list[str]:
     ]
 
 
-def _nearest(folder: Path, wanted: list[str]) -> str:
+def _nearest(folder: Path, wanted: list[str], used=()) -> str:
+    """The files of ``folder`` nearest to the ``wanted`` names (not those
+    ``used`` for another role), for an error message."""
+    used = {p.name for p in used}
     names = sorted(p.name for p in folder.iterdir() if p.is_file())
-    near = {n for w in wanted for n in difflib.get_close_matches(w, names, 3, 0.6)}
+    names = [n for n in names if n not in used]
+    near = [n for w in wanted for n in difflib.get_close_matches(w, names, 3, 0.6)]
     if near:
-        return f"; nearest found: {', '.join(sorted(near))}"
+        return f"; nearest found: {', '.join(dict.fromkeys(near))}"
     return f"; found: {', '.join(names[:8]) or 'no files'}"
 
 
@@ -120,7 +124,7 @@ def find_files(path: Path) -> tuple[str, dict[str, Path]]:
             wanted = _idx_names(*IDX_ROLES[role])
             raise DataError(
                 f"{path}: no {role.replace('_', ' ')} file; expected one of "
-                f"{', '.join(wanted)}{_nearest(path, wanted)}"
+                f"{', '.join(wanted)}{_nearest(path, wanted, files.values())}"
             )
         if ("test_images" in files) != ("test_labels" in files):
             role = "test_images" if "test_images" not in files else "test_labels"
@@ -128,7 +132,7 @@ def find_files(path: Path) -> tuple[str, dict[str, Path]]:
             raise DataError(
                 f"{path}: no {role.replace('_', ' ')} file beside "
                 f"{files.get('test_labels', files.get('test_images')).name}; expected "
-                f"one of {', '.join(wanted)}{_nearest(path, wanted)}"
+                f"one of {', '.join(wanted)}{_nearest(path, wanted, files.values())}"
             )
         return "idx", files
     pair = _csv_pair(path)
@@ -306,14 +310,14 @@ def _check_fields(path: Path, frame, header: bool) -> None:
         return
     number = int(rows[0]) + 1 + int(header)
     fields = _line(path, number).split(",")
-    if len(fields) != frame.shape[1]:
+    if len(fields) != frame.shape[1] + 1:  # the label column is popped
         raise DataError(
             f"{path}: line {number} has {len(fields)} fields, the other lines "
-            f"{frame.shape[1]}"
+            f"{frame.shape[1] + 1}"
         )
     col = int(np.flatnonzero(missing[rows[0]])[0])
     raise DataError(
-        f"{path}: line {number}, column {col + 1}: missing or not-a-number value "
+        f"{path}: line {number}, column {col + 2}: missing or not-a-number value "
         f"{fields[col].strip()!r}"
     )
 

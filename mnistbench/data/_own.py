@@ -95,9 +95,10 @@ def _pixels(X, where: str) -> tuple[np.ndarray, tuple[int, int] | None]:
         out /= 255.0
     else:
         bad = flat[(flat < 0) | (flat > (255 if X.dtype.kind != "f" else 1))]
-        scale = "0..255 (whole numbers)" if X.dtype.kind != "f" else "[0, 1] or 0..255"
+        scale = "0..255" if X.dtype.kind != "f" else "[0, 1] (or whole 0..255)"
         raise DataError(
-            f"{where}: pixel value {bad.flat[0]} outside {scale} (range {lo}..{hi})"
+            f"{where}: pixel value {bad.flat[0]} outside {scale}; the values run "
+            f"{lo}..{hi}"
         )
     return np.ascontiguousarray(out), shape
 
