@@ -15,9 +15,9 @@ from __future__ import annotations
 import numbers
 import warnings
 
-import numpy as np
 from scipy.sparse import issparse
 from sklearn.decomposition import PCA as _PCA
+from sklearn.utils.validation import _num_features, _num_samples
 
 __all__ = ["PCA", "ComponentsWarning"]
 
@@ -42,11 +42,14 @@ class PCA(_PCA):
         asked = self.n_components
         if not isinstance(asked, numbers.Integral) or isinstance(asked, bool):
             return super()._fit(X)
-        shape = X.shape if hasattr(X, "shape") else np.shape(X)
+        try:
+            shape = (_num_samples(X), _num_features(X))
+        except TypeError:  # not 2-D: scikit-learn's checks say what is wrong
+            return super()._fit(X)
         arpack = self.svd_solver == "arpack" or (
             self.svd_solver == "auto" and issparse(X)
         )
-        limit = min(shape) - int(arpack) if len(shape) == 2 else asked
+        limit = min(shape) - int(arpack)
         if asked <= limit or limit < 1:
             return super()._fit(X)
         warnings.warn(

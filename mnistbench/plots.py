@@ -37,6 +37,9 @@ def confusion_figure(y_true, y_pred, class_names, title: str = "") -> Figure:
     from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 
     labels = np.arange(len(class_names))
+    # Past 20 classes the cells are too small to print counts in; past 40, to
+    # name (a user's data may have up to 1,000 classes).
+    many, named = len(labels) > 20, len(labels) <= 40
     fig = Figure(figsize=(15, 7), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, normalize, fmt, sub in (
@@ -55,7 +58,12 @@ def confusion_figure(y_true, y_pred, class_names, title: str = "") -> Figure:
             cmap="Blues",
             xticks_rotation=45,
             text_kw={"fontsize": 8},
+            include_values=not many,
         )
+        if not named:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(f"predicted label ({len(labels)} classes)")
         ax.set_title(sub)
     accuracy = accuracy_score(y_true, y_pred)
     fig.suptitle(

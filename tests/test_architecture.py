@@ -85,6 +85,7 @@ def test_no_import_circles():
         ("mnistbench.jobs", "mnistbench.executors"),
         ("mnistbench.engines", "mnistbench.runner"),
         ("mnistbench.plan", "mnistbench.executors"),
+        ("mnistbench.data", "mnistbench.pipelines"),
     ],
 )
 def test_the_flow_goes_one_way(below, above):

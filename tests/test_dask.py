@@ -74,6 +74,26 @@ def test_a_cluster_run_gives_the_rows_of_a_local_run(tmp_path, scheduler):
     assert all(p.is_file() and tmp_path / "dask" in p.parents for p in dask.plots)
 
 
+def test_workers_read_a_path_and_refuse_a_copy_with_other_data(tmp_path, scheduler):
+    from conftest import make_arrays, write_files
+
+    # The workers have a data home of their own: they read the path themselves.
+    same = write_files(tmp_path / "same", make_arrays(200, 50))["train_images"].parent
+    summary = runner.run(["knn"], datasets=[same], scheduler=scheduler, out=tmp_path)
+    assert summary.ok, summary.rows["error"]
+    # The files change after the client read them: the workers' copy differs.
+    arrays = make_arrays(200, 50)
+    changed = write_files(tmp_path / "changed", arrays)["train_images"].parent
+    plan = runner.RunPlan(
+        ["knn"], datasets=[changed], scheduler=scheduler, out=tmp_path
+    )
+    arrays["train_labels"][:5] = 9
+    write_files(changed, arrays)
+    row = runner.run_plan(plan).rows.iloc[0]
+    assert row["status"] == "error"
+    assert "cannot load" in row["error"] and "holds other data here" in row["error"]
+
+
 def test_the_job_timeout_holds_on_a_worker(tmp_path, scheduler):
     start = time.monotonic()
     summary = runner.run(

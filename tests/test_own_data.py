@@ -151,6 +151,20 @@ def test_second_load_is_from_the_cache_and_follows_the_files(tmp_path, data_home
     assert data.load(first.name).sha256 == first.sha256
 
 
+def test_a_job_finds_its_data_by_hash_and_refuses_other_data(tmp_path):
+    folder = tmp_path / "mine"
+    arrays = make_arrays()
+    write_files(folder, arrays)
+    ref = data.load(folder).origin
+    # Another machine (another data home) reads the path, finds the same data.
+    there = tmp_path / "elsewhere"
+    assert data.load_job_data(ref.name, ref, data_home=there).sha256 == ref.sha256
+    arrays["train_images"][0] = 0
+    write_files(folder, arrays)
+    with pytest.raises(DataError, match="holds other data here"):
+        data.load_job_data(ref.name, ref, data_home=tmp_path / "third")
+
+
 def test_string_labels_classes_txt_and_the_split(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(70, 12 * 10), dtype=np.uint8)
@@ -439,7 +453,10 @@ def csv_line_too_long(tmp_path):
 
 def csv_line_too_short(tmp_path):
     row = ",".join(["3"] + ["0"] * 700)
-    return csv_folder(tmp_path, [(9, row)]), ("train.csv", "line 9 has 701 fields, the other lines 785")
+    return csv_folder(tmp_path, [(9, row)]), (
+        "train.csv",
+        "line 9 has 701 fields, the other lines 785",
+    )
 
 
 def csv_non_numeric_pixel(tmp_path):
@@ -546,40 +563,6 @@ def test_from_arrays_checks_as_strictly(arrays, needle):
         data.from_arrays(**arrays, name="x")
 
 
-def test_pca_fits_what_the_data_has():
-    import warnings
-
-    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-    from sklearn.model_selection import HalvingRandomSearchCV
-
-    from mnistbench import pipelines
-    from mnistbench.decomposition import PCA, ComponentsWarning
-
-    ds = data.load("mnist-sample")
-    X, y = ds.X_train[:1500], ds.y_train[:1500]
-    with pytest.warns(ComponentsWarning, match="fitted 50 components"):
-        pipe = pipelines.get("logreg").fit(X[:50], y[:50])
-    assert pipe["reduce"].n_components_ == 50 and pipe["reduce"].n_components == 200
-    full = pipelines.get("svm").fit(X, y)
-    assert full["reduce"].n_components_ == 60
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ComponentsWarning)
-        search = HalvingRandomSearchCV(
-            pipelines.get("svm"),
-            {"clf__C": [1.0, 10.0]},
-            n_candidates=2,
-            random_state=0,
-        ).fit(X, y)
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    # On data larger than n_components it is scikit-learn's PCA, unchanged.
-    from sklearn.decomposition import PCA as SkPCA
-
-    np.testing.assert_array_equal(
-        PCA(20, random_state=0).fit_transform(X),
-        SkPCA(20, random_state=0).fit_transform(X),
-    )
-
-
 def test_every_transformer_supports_set_output():
     from mnistbench import pipelines
 
@@ -593,3 +576,50 @@ def test_every_transformer_supports_set_output():
         steps = pipelines.get(name)[:-1].set_output(transform="pandas")
         out = steps.fit_transform(frame, y)
         assert isinstance(out, pd.DataFrame) and len(out.columns) == out.shape[1]
+
+
+def test_a_confusion_figure_of_many_classes_prints_no_cell_or_tick():
+    from mnistbench.plots import confusion_figure
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 200, 2000), rng.integers(0, 200, 2000)
+    fig = confusion_figure(y_true, y_pred, [f"c{k}" for k in range(200)])
+    assert not fig.axes[0].texts and not fig.axes[0].get_xticks().size
+
+
+def test_datasets_path_describes_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    arrays = make_arrays()
+    path = tmp_path / "train.csv"
+    write_csv(path, arrays["train_images"], arrays["train_labels"], header=False)
+    result = CliRunner().invoke(cli, ["datasets", str(path), "--test-fraction", "0.25"])
+    assert result.exit_code == 0, result.output
+    ds = data.load(path, test_fraction=0.25)
+    for text in (
+        f"{ds.name}: valid",
+        "45 / 15 images",
+        "28x28 pixels",
+        ds.sha256,
+        "test set: 15 of 60 training images (0.25)",
+        "0: 0",
+        "5 train / 1 test",  # per-class counts
+        "load",
+    ):
+        assert text in result.output, text
+
+
+def test_a_plan_checks_the_training_size_against_the_data(tmp_path):
+    arrays = make_arrays()
+    ds = data.from_arrays(
+        arrays["train_images"],
+        arrays["train_labels"],
+        arrays["test_images"],
+        arrays["test_labels"],
+        name="tiny",
+    )
+    with pytest.raises(runner.RunError, match="more than tiny@.* 60 training images"):
+        runner.RunPlan(["knn"], datasets=[ds], train_size=100)
+    plan = runner.RunPlan(["knn"], datasets=[ds, "mnist-sample"], train_size=50)
+    assert plan.datasets == (ds.name, "mnist-sample")
+    first, second = plan.jobs()
+    assert first.data.sha256 == ds.sha256 and second.data is None

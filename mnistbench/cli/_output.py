@@ -4,7 +4,7 @@ progress bars. Only the command line prints; the library logs and returns."""
 from __future__ import annotations
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -127,11 +127,18 @@ def fmt(value, spec: str) -> str:
 STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "crashed": "red"}
 
 
-def results_table(rows, title: str) -> Table:
-    """Result rows as a rich table narrow enough for an 80-column terminal."""
-    several = len({r["dataset"] for r in rows}) > 1
-    columns = [("dataset", "left")] if several else []
-    columns += [
+def results_table(rows, title: str):
+    """Result rows as rich tables narrow enough for an 80-column terminal:
+    one table per dataset (a user's data has long names)."""
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    if len(datasets) > 1:
+        return Group(
+            *(
+                results_table([r for r in rows if r["dataset"] == d], title)
+                for d in datasets
+            )
+        )
+    columns = [
         ("pipeline", "left"),
         ("seed", "right"),
         ("status", "left"),
@@ -142,15 +149,14 @@ def results_table(rows, title: str) -> Table:
         ("MB", "right"),
         ("train", "right"),
     ]
-    if not several and rows:
+    if rows:
         title = f"{title} ({rows[0]['dataset']})"
     table = Table(title=title)
     for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=name != "dataset")
+        table.add_column(name, justify=justify, no_wrap=True)
     for row in rows:
         style = STATUS_STYLE.get(row["status"], "")
-        cells = [row["dataset"]] if several else []
-        cells += [
+        cells = [
             row["pipeline"],
             str(row["seed"]),
             f"[{style}]{row['status']}[/]" if style else row["status"],

@@ -66,6 +66,10 @@ def datasets(paths, data_home: str | None, test_fraction, image_shape) -> None:
         )
     console.print(table)
     console.print(f"cache: {data.get_data_home(data_home)}")
+    console.print(
+        "your own data: `mnistbench datasets PATH` checks and describes an IDX "
+        "folder, a .npz or CSV files; `mnistbench run -d PATH` runs on it"
+    )
     if missing:
         console.print(
             f"not ready offline: {', '.join(missing)}; run `mnistbench fetch NAME` "

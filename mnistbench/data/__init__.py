@@ -7,6 +7,7 @@ a user's own data (IDX folders, ``.npz``, CSV, arrays).
 ((4000, 784), dtype('float32'))
 """
 
+from mnistbench.data._check import DEFAULT_TEST_FRACTION, parse_image_shape
 from mnistbench.data._dataset import DataRef, Dataset, is_cached
 from mnistbench.data._fetch import (
     ENV_DATA_HOME,
@@ -19,13 +20,7 @@ from mnistbench.data._fetch import (
 )
 from mnistbench.data._idx import read_idx, write_idx
 from mnistbench.data._load import fetch, is_path, load, load_job_data
-from mnistbench.data._own import (
-    DEFAULT_TEST_FRACTION,
-    OWN_NAME,
-    from_arrays,
-    parse_image_shape,
-    store,
-)
+from mnistbench.data._own import OWN_NAME, from_arrays, store
 from mnistbench.data._registry import (
     FASHION_MNIST,
     KMNIST,

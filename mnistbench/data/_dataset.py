@@ -1,4 +1,4 @@
-"""The Dataset type, ``load`` and the cache of parsed arrays."""
+"""The Dataset type, and loading a registered dataset through the array cache."""
 
 from __future__ import annotations
 
