@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_arrays, write_files
 
-from mnistbench import data, runner
+from mnistbench import data, pipelines, runner
 from mnistbench.cli import cli
 from mnistbench.exceptions import DataError
 
@@ -202,10 +202,10 @@ def test_a_run_takes_a_dataset_from_arrays(tmp_path):
     X, y = load_digits(return_X_y=True)
     ds = data.from_arrays(X / 16.0, y, name="digits")
     assert ds.image_shape == (8, 8) and ds.n_classes == 10
-    summary = runner.run(
-        ["deskew_knn", "hog_svm"], datasets=[ds], out=tmp_path / "r", plots=True
-    )
+    names = [*pipelines.available("core"), *pipelines.available("sota")]
+    summary = runner.run(names, datasets=[ds], out=tmp_path / "r", plots=True)
     assert summary.ok, summary.rows["error"]
+    assert len(summary.rows) == 9
     assert set(summary.rows["dataset"]) == {ds.name}
     # 8x8 images: HOG has 36 features, so PCA(100) fits 36 and says so.
     hog = summary.rows.set_index("pipeline").loc["hog_svm"]
@@ -490,7 +490,7 @@ def too_few_for_the_split(tmp_path):
     labels[0] = 7  # class 7: a single image
     path = tmp_path / "few.csv"
     write_csv(path, a["train_images"], labels, True)
-    return path, ("few.csv", "class '7' has 1 image(s); a stratified split")
+    return path, ("few.csv", "class '7' has 1 image; a stratified split")
 
 
 BAD_INPUTS = [
@@ -623,3 +623,32 @@ def test_a_plan_checks_the_training_size_against_the_data(tmp_path):
     assert plan.datasets == (ds.name, "mnist-sample")
     first, second = plan.jobs()
     assert first.data.sha256 == ds.sha256 and second.data is None
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--test-fraction", "0"], "test fraction must be between 0 and 1, got 0"),
+        (["--test-fraction", "1.5"], "between 0 and 1, got 1.5"),
+        (["--test-fraction", "0.01"], "a test set of 2 of 140 images (0.01) leaves"),
+        (
+            ["--image-shape", "7x9"],
+            "784 values per image do not fit the image shape 7x9",
+        ),
+        (["--image-shape", "wide"], "image shape must be HxW"),
+        (["-d", "nowhere/data.npz"], "nowhere/data.npz: no such file or folder"),
+        (["-d", "mnsit"], "unknown dataset 'mnsit'; valid names: mnist,"),
+    ],
+)
+def test_bad_options_for_own_data_are_one_line(tmp_path, args, needle):
+    arrays = make_arrays(n_train=140)
+    path = write_csv(
+        tmp_path / "train.csv", arrays["train_images"], arrays["train_labels"], False
+    )
+    out = tmp_path / "results"
+    command = ["run", "knn", "-d", str(path), *args, "--out", str(out)]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+    assert not (out / "leaderboard.csv").exists()

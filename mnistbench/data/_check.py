@@ -205,13 +205,17 @@ def _split(X, y, fraction: float, names, where: str):
     counts = np.bincount(y, minlength=len(names))
     present = np.flatnonzero(counts)
     n_test = int(np.ceil(fraction * len(y)))
-    low = int(present[np.argmin(counts[present])])
-    k = len(present)
-    if counts[low] < 2 or n_test < k or len(y) - n_test < k:
+    low, k = int(present[np.argmin(counts[present])]), len(present)
+    if counts[low] < 2:
         raise DataError(
-            f"{where}: class {names[low]!r} has {counts[low]} image(s); a stratified "
-            f"split ({fraction:.3g} for testing) needs at least 2 per class and "
-            f"{k} images on each side"
+            f"{where}: class {names[low]!r} has {counts[low]} image; a stratified "
+            "split needs at least 2 per class"
+        )
+    if not k <= n_test <= len(y) - k:
+        raise DataError(
+            f"{where}: a test set of {n_test} of {len(y)} images ({fraction:.3g}) "
+            f"leaves fewer than one image of each of the {k} classes on one side; "
+            "change --test-fraction"
         )
     from sklearn.model_selection import train_test_split
 
