@@ -228,7 +228,7 @@ def load_path(
     def origin_of(meta):
         return DataRef(meta["name"], meta["sha256"], where, fraction, shape_given)
 
-    source = ", ".join(str(p) for p in all_files)
+    source = ", ".join(str(p.resolve()) for p in all_files)
     index = home / "own" / "sources" / f"{key}.json"
     try:
         sha = json.loads(index.read_text())["sha256"]
