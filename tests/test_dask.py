@@ -81,8 +81,9 @@ def test_workers_read_a_path_and_refuse_a_copy_with_other_data(tmp_path, schedul
     same = write_files(tmp_path / "same", make_arrays(200, 50))["train_images"].parent
     summary = runner.run(["knn"], datasets=[same], scheduler=scheduler, out=tmp_path)
     assert summary.ok, summary.rows["error"]
-    # The files change after the client read them: the workers' copy differs.
-    arrays = make_arrays(200, 50)
+    # Other data (a worker holding its hash in its cache would use that), whose
+    # files change after the client read them: the workers' copy differs.
+    arrays = make_arrays(200, 50, seed=1)
     changed = write_files(tmp_path / "changed", arrays)["train_images"].parent
     plan = runner.RunPlan(
         ["knn"], datasets=[changed], scheduler=scheduler, out=tmp_path
