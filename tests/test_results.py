@@ -196,3 +196,23 @@ def test_a_0_3_leaderboard_gains_the_worker_column(tmp_path):
     after = read_leaderboard(tmp_path)
     assert list(after["accuracy"][:2]) == list(before["accuracy"])
     assert after["worker"].tolist()[2] == "tcp://10.0.0.7:40123"
+
+
+def test_a_0_6_leaderboard_gains_the_data_sha256_column(tmp_path):
+    """A real 0.6.0 leaderboard (no data_sha256) is read as it is, and the
+    first row appended upgrades it in place."""
+    import shutil
+    from pathlib import Path
+
+    old = Path(__file__).parent / "data" / "leaderboard-0.6.0.csv"
+    shutil.copy(old, tmp_path / "leaderboard.csv")
+    before = read_leaderboard(tmp_path)
+    assert len(before) == 2 and before["data_sha256"].isna().all()
+    assert before.loc[0, "pipeline"] == "deskew_knn"
+
+    append_row(tmp_path, row(data_sha256="ab" * 32))
+    header = (tmp_path / "leaderboard.csv").read_text().splitlines()[0]
+    assert header == ",".join(COLUMNS)
+    after = read_leaderboard(tmp_path)
+    assert list(after["accuracy"][:2]) == list(before["accuracy"])
+    assert after["data_sha256"].tolist()[2] == "ab" * 32
