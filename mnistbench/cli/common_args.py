@@ -93,11 +93,19 @@ def engine_option(*names: str, **kwargs):
     return click.option("--engine", *names, type=click.Choice(ENGINES), **kwargs)
 
 
-def datasets_option(default: tuple[str, ...] | None, help_text: str):
+def datasets_option(
+    default: tuple[str, ...] | None, help_text: str, metavar: str = "NAME"
+):
     """``--dataset``/``-d``, repeatable: the datasets to work on."""
     shown = {"default": default, "show_default": True} if default else {}
     return click.option(
-        "--dataset", "-d", "datasets", multiple=True, help=help_text, **shown
+        "--dataset",
+        "-d",
+        "datasets",
+        multiple=True,
+        metavar=metavar,
+        help=help_text,
+        **shown,
     )
 
 

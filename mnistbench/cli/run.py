@@ -54,6 +54,7 @@ __all__ = ["leaderboard", "run"]
     ("mnist",),
     "Dataset to run on (repeatable): a registered name, or your own data as a "
     "PATH: a folder of IDX files, a .npz, CSV files (see README, Your own data).",
+    metavar="NAME|PATH",
 )
 @test_fraction_option
 @image_shape_option
