@@ -75,9 +75,9 @@ def load(
     """
     if isinstance(name, Dataset):
         return name
-    if not is_path(name):
-        if OWN_NAME.match(str(name)) and not Path(name).exists():
-            found = load_own(str(name), data_home)
+    if not is_path(name) and not (OWN_NAME.match(name) and Path(name).exists()):
+        if OWN_NAME.match(name):
+            found = load_own(name, data_home)
             if found is None:
                 raise UnknownDatasetError(
                     f"{name}: not in the cache {get_data_home(data_home) / 'own'}; "
@@ -85,7 +85,7 @@ def load(
                 )
             return found
         return load_registered(
-            str(name), data_home=data_home, download=download, progress=progress
+            name, data_home=data_home, download=download, progress=progress
         )
     text = os.fspath(name)
     if (
