@@ -153,7 +153,8 @@ def kill_workers_mid_job(proc: subprocess.Popen, times: int) -> list[int]:
     return killed
 
 
-@pytest.mark.parametrize("kills", [1, 2])
+# Twice (the "died 2 times" row) is slow: the default suite kills once.
+@pytest.mark.parametrize("kills", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_a_killed_worker_loses_no_job(tmp_path, plugin_env, kills):
     proc = subprocess.Popen(
         mnistbench(
