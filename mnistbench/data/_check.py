@@ -229,12 +229,16 @@ def _split(X, y, fraction: float, names, where: str):
     return X_train, y_train, X_test, y_test, note
 
 
+def _size(shape, X) -> str:
+    """An image size for messages: ``HxW``, or the feature count."""
+    return f"{shape[0]}x{shape[1]}" if shape else f"{X.shape[1]} values"
+
+
 def build(raw: Raw, *, test_fraction, image_shape, class_names=None):
     """Check ``raw`` and normalise it: the arrays, shape, class names, split."""
     where = raw.where
     X_train, found = _pixels(raw.X_train, where["X_train"])
     y_train = _labels(raw.y_train, where["y_train"], len(X_train))
-    found = found or raw.image_shape
     shape = _shape(X_train.shape[1], found, image_shape, where["X_train"])
     if raw.X_test is not None:
         X_test, test_shape = _pixels(raw.X_test, where["X_test"])
@@ -243,8 +247,8 @@ def build(raw: Raw, *, test_fraction, image_shape, class_names=None):
             test_shape and found and test_shape != found
         ):
             raise DataError(
-                f"{where['X_test']}: images of {test_shape or X_test.shape[1]}, the "
-                f"training images {found or X_train.shape[1]}"
+                f"{where['X_test']}: images of {_size(test_shape, X_test)}, the "
+                f"training images {_size(found, X_train)}"
             )
         if (y_test.dtype.kind == "U") != (y_train.dtype.kind == "U"):
             kind = "strings" if y_test.dtype.kind == "U" else "numbers"

@@ -38,8 +38,7 @@ LABEL_COLUMN = "label"
 class Raw:
     """Arrays as read; ``X_test``/``y_test`` are None when there is no test set.
 
-    ``where`` names each array's file for error messages; ``files`` are every
-    file read, in a fixed order.
+    ``where`` names each array's file for error messages.
     """
 
     X_train: np.ndarray
@@ -47,9 +46,7 @@ class Raw:
     X_test: np.ndarray | None
     y_test: np.ndarray | None
     where: dict[str, str]
-    files: tuple[Path, ...]
     class_names: tuple[str, ...] | None = None
-    image_shape: tuple[int, int] | None = None
     names_file: str = CLASSES_FILE
 
 
@@ -88,8 +85,17 @@ def _csv_pair(folder: Path) -> tuple[Path, Path | None] | None:
 
 
 def find_files(path: Path) -> tuple[str, dict[str, Path]]:
-    """The format of ``path`` and its files by role; a one-line error if
-    nothing readable is there."""
+    """The format of ``path`` and its files by role, with a ``classes.txt``
+    beside them as ``"classes"``; a one-line error if nothing readable is
+    there."""
+    fmt, files = _find_data(path)
+    classes = next(iter(files.values())).parent / CLASSES_FILE
+    if classes.is_file():
+        files["classes"] = classes
+    return fmt, files
+
+
+def _find_data(path: Path) -> tuple[str, dict[str, Path]]:
     if "," in str(path) and not path.exists():
         train, _, test = str(path).partition(",")
         files = {"train": Path(train), "test": Path(test)}
@@ -147,10 +153,7 @@ def find_files(path: Path) -> tuple[str, dict[str, Path]]:
     )
 
 
-def _classes_txt(folder: Path) -> tuple[tuple[str, ...] | None, list[Path]]:
-    path = folder / CLASSES_FILE
-    if not path.is_file():
-        return None, []
+def _classes_txt(path: Path) -> tuple[str, ...]:
     names = tuple(
         line.strip() for line in path.read_text(encoding="utf-8").splitlines()
     )
@@ -160,22 +163,20 @@ def _classes_txt(folder: Path) -> tuple[tuple[str, ...] | None, list[Path]]:
         raise DataError(f"{path}: expected one class name per line, no blank lines")
     if len(set(names)) != len(names):
         raise DataError(f"{path}: a class name appears twice")
-    return names, [path]
+    return names
 
 
 def read(fmt: str, files: dict[str, Path]) -> Raw:
     """Read the files :func:`find_files` found."""
-    first = next(iter(files.values()))
-    folder = first.parent
     if fmt == "idx":
-        raw = _read_idx(files)
+        raw = _read_idx({r: files[r] for r in IDX_ROLES if r in files})
     elif fmt == "npz":
         raw = _read_npz(files["npz"])
     else:
         raw = _read_csv(files["train"], files.get("test"))
-    names, extra = _classes_txt(folder)
-    raw.class_names, raw.files = names, (*raw.files, *extra)
-    raw.names_file = str(folder / CLASSES_FILE)
+    if "classes" in files:
+        raw.class_names = _classes_txt(files["classes"])
+        raw.names_file = str(files["classes"])
     return raw
 
 
@@ -194,13 +195,6 @@ def _read_idx(files: dict[str, Path]) -> Raw:
                 f"{path}: holds {held} where {kind} belong (IDX header: {shape})"
             )
         arrays[role] = read_idx(path)
-    shape = arrays["train_images"].shape[1:]
-    test = arrays.get("test_images")
-    if test is not None and test.shape[1:] != shape:
-        raise DataError(
-            f"{files['test_images']}: images of {test.shape[1]}x{test.shape[2]}, "
-            f"the training images are {shape[0]}x{shape[1]}"
-        )
     return Raw(
         arrays["train_images"],
         arrays["train_labels"],
@@ -212,8 +206,6 @@ def _read_idx(files: dict[str, Path]) -> Raw:
             "X_test": str(files.get("test_images")),
             "y_test": str(files.get("test_labels")),
         },
-        files=tuple(files.values()),
-        image_shape=(int(shape[0]), int(shape[1])),
     )
 
 
@@ -249,7 +241,6 @@ def _read_npz(path: Path) -> Raw:
         arrays.get("x_test"),
         arrays.get("y_test"),
         where={k.replace("x_", "X_"): f"{path} ({k})" for k in NPZ_KEYS},
-        files=(path,),
     )
 
 
@@ -384,5 +375,4 @@ def _read_csv(train: Path, test: Path | None) -> Raw:
             "X_test": str(test),
             "y_test": f"{test} (labels)",
         },
-        files=(train,) if test is None else (train, test),
     )

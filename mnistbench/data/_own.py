@@ -25,7 +25,7 @@ from mnistbench.data._check import (
 )
 from mnistbench.data._dataset import DataRef, Dataset
 from mnistbench.data._fetch import get_data_home
-from mnistbench.data._formats import CLASSES_FILE, Raw, find_files, read
+from mnistbench.data._formats import Raw, find_files, read
 from mnistbench.exceptions import DataError
 
 __all__ = [
@@ -144,7 +144,6 @@ def from_arrays(
         X_test,
         y_test,
         where={k: f"{name} {k}" for k in ("X_train", "y_train", "X_test", "y_test")},
-        files=(),
         names_file=f"{name} class_names",
     )
     if class_names is not None:
@@ -212,23 +211,20 @@ def load_path(
     fraction = None if test_fraction is None else fraction_of(test_fraction)
     shape_given = None if image_shape is None else parse_image_shape(image_shape)
     home = get_data_home(data_home)
-    all_files = [*files.values()]
-    classes = next(iter(files.values())).parent / CLASSES_FILE
-    if classes.is_file():
-        all_files.append(classes)
     try:
-        key = _source_key(all_files, fmt, fraction, shape_given)
+        key = _source_key(files.values(), fmt, fraction, shape_given)
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    first = next(iter(files.values()))
-    stem = path.name if path.is_dir() else first.stem
-    where = ",".join(str(p.resolve()) for p in files.values() if fmt == "csv")
-    where = where or str(path.resolve())
+    stem = path.name if path.is_dir() else next(iter(files.values())).stem
+    # Where a job reads the data again: the CSV files themselves (a pair has
+    # no single path), else the folder or file given.
+    csv = [files[r].resolve() for r in ("train", "test") if fmt == "csv" and r in files]
+    where = ",".join(map(str, csv)) or str(path.resolve())
 
     def origin_of(meta):
         return DataRef(meta["name"], meta["sha256"], where, fraction, shape_given)
 
-    source = ", ".join(str(p.resolve()) for p in all_files)
+    source = ", ".join(str(p.resolve()) for p in files.values())
     index = home / "own" / "sources" / f"{key}.json"
     try:
         sha = json.loads(index.read_text())["sha256"]
