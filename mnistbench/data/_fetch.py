@@ -55,7 +55,8 @@ def mirror_urls(spec: DatasetSpec) -> tuple[str, ...]:
     return tuple(b.replace("{name}", spec.name) for b in bases)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
@@ -85,7 +86,7 @@ def verify(path: Path, rf: RemoteFile) -> None:
     An uncompressed copy (named without ``.gz``) is checked against the payload
     hash. Raises ChecksumError naming the file otherwise.
     """
-    got = _sha256(path)
+    got = file_sha256(path)
     if got == rf.sha256 or (rf.payload_sha256 and got == rf.payload_sha256):
         return
     recompressed = rf.payload_sha256 and path.suffix == ".gz"

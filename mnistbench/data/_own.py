@@ -24,7 +24,7 @@ from mnistbench.data._check import (
     parse_image_shape,
 )
 from mnistbench.data._dataset import DataRef, Dataset
-from mnistbench.data._fetch import get_data_home
+from mnistbench.data._fetch import file_sha256, get_data_home
 from mnistbench.data._formats import Raw, find_files, read
 from mnistbench.exceptions import DataError
 
@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 #: ``name@hash8``: how a dataset that is not registered is called.
 OWN_NAME = re.compile(r"^[A-Za-z0-9._-]+@[0-9a-f]{8}$")
-_CHUNK = 1 << 22
 
 
 # --- identity and cache ---------------------------------------------------------
@@ -186,15 +185,9 @@ def store(ds: Dataset, data_home=None) -> Dataset:
 
 def _source_key(files, fmt: str, test_fraction, image_shape) -> str:
     """SHA-256 of the files' bytes and of the options that shape the arrays."""
-    h = hashlib.sha256(
-        json.dumps([fmt, test_fraction, image_shape, _cache.CACHE_FORMAT]).encode()
-    )
-    for path in files:
-        h.update(f"\n{path.name}\n".encode())
-        with open(path, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                h.update(chunk)
-    return h.hexdigest()
+    hashes = [(path.name, file_sha256(path)) for path in files]
+    key = [fmt, test_fraction, image_shape, _cache.CACHE_FORMAT, hashes]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
 def load_path(
