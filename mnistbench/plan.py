@@ -190,9 +190,7 @@ class RunPlan:
         for entry in self._dataset_names():
             if isinstance(entry, data.Dataset) and entry.origin is None:
                 entry = entry.name  # a registered dataset, loaded by the caller
-            registered = isinstance(entry, str) and not data.is_path(entry)
-            if registered and not data.OWN_NAME.match(entry):
-                data.get_spec(entry)
+            if isinstance(entry, str) and entry in data.available():
                 names.append(entry)
                 continue
             if not isinstance(entry, data.Dataset):

@@ -19,8 +19,8 @@ from mnistbench.data._fetch import (
     verify,
 )
 from mnistbench.data._idx import read_idx, write_idx
-from mnistbench.data._load import fetch, is_path, load, load_job_data
-from mnistbench.data._own import OWN_NAME, from_arrays, store
+from mnistbench.data._load import fetch, load, load_job_data
+from mnistbench.data._own import from_arrays, store
 from mnistbench.data._registry import (
     FASHION_MNIST,
     KMNIST,
@@ -42,7 +42,6 @@ __all__ = [
     "DataRef",
     "ENV_DATA_HOME",
     "ENV_MIRROR",
-    "OWN_NAME",
     "Dataset",
     "DatasetSpec",
     "RemoteFile",
@@ -54,7 +53,6 @@ __all__ = [
     "get_spec",
     "has_local_files",
     "is_cached",
-    "is_path",
     "load",
     "load_job_data",
     "mirror_urls",

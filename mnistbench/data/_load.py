@@ -16,10 +16,13 @@ __all__ = ["fetch", "is_path", "load", "load_job_data"]
 
 
 def is_path(name: str | os.PathLike) -> bool:
-    """Whether ``name`` is meant as a path rather than a registered name."""
+    """Whether ``name`` is meant as a path: not a registered name, nor the
+    ``name@hash8`` of a dataset loaded before (unless a file has that name)."""
     if isinstance(name, os.PathLike):
         return True
-    return name not in available() and not OWN_NAME.match(name)
+    if name in available():
+        return False
+    return not OWN_NAME.match(name) or Path(name).exists()
 
 
 def load(
@@ -73,9 +76,7 @@ def load(
     UnknownDatasetError, DownloadError, DataError
         With a one-line message naming the file and the problem.
     """
-    if isinstance(name, Dataset):
-        return name
-    if not is_path(name) and not (OWN_NAME.match(name) and Path(name).exists()):
+    if not is_path(name):
         if OWN_NAME.match(name):
             found = load_own(name, data_home)
             if found is None:

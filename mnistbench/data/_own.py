@@ -71,9 +71,10 @@ def _dataset(arrays: dict, meta: dict, origin: DataRef | None) -> Dataset:
     )
 
 
-def _make(arrays, shape, names, note, stem: str, source: str, origin_of) -> tuple:
+def _meta(arrays, shape, names, note, stem: str, source: str) -> dict:
+    """The cache's meta of checked arrays, named by ``stem`` and their hash."""
     sha = _cache.content_sha256(arrays, shape, names)
-    meta = {
+    return {
         "name": f"{_stem(stem)}@{sha[:8]}",
         "source": source,
         "sha256": sha,
@@ -81,7 +82,6 @@ def _make(arrays, shape, names, note, stem: str, source: str, origin_of) -> tupl
         "class_names": list(names),
         "split": note,
     }
-    return meta, origin_of(meta)
 
 
 def _store(home: Path, arrays: dict, meta: dict, origin) -> Dataset:
@@ -155,16 +155,8 @@ def from_arrays(
         image_shape=image_shape,
         class_names=class_names,
     )
-    meta, origin = _make(
-        arrays,
-        shape,
-        names,
-        note,
-        name,
-        f"arrays from Python ({name})",
-        lambda m: DataRef(m["name"], m["sha256"]),
-    )
-    return _dataset(arrays, meta, origin)
+    meta = _meta(arrays, shape, names, note, name, f"arrays from Python ({name})")
+    return _dataset(arrays, meta, DataRef(meta["name"], meta["sha256"]))
 
 
 def store(ds: Dataset, data_home=None) -> Dataset:
@@ -234,8 +226,8 @@ def load_path(
     arrays, shape, names, note = build(
         raw, test_fraction=fraction, image_shape=shape_given
     )
-    meta, origin = _make(arrays, shape, names, note, stem, source, origin_of)
-    ds = _store(home, arrays, meta, origin)
+    meta = _meta(arrays, shape, names, note, stem, source)
+    ds = _store(home, arrays, meta, origin_of(meta))
     try:
         index.parent.mkdir(parents=True, exist_ok=True)
         index.write_text(json.dumps({"sha256": meta["sha256"], "path": str(path)}))
@@ -246,7 +238,7 @@ def load_path(
 
 def load_own(name: str, data_home=None) -> Dataset | None:
     """A dataset loaded before, by its ``name@hash8``, from the cache."""
-    stem, _, short = name.rpartition("@")
+    short = name.rpartition("@")[2]
     own = get_data_home(data_home) / "own"
     for folder in sorted(own.glob(f"{short}*")):
         found = _cache.read(folder)
