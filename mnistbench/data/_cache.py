@@ -24,6 +24,15 @@ CACHE_FORMAT = 2
 KEYS = ("X_train", "y_train", "X_test", "y_test")
 
 
+def unit_float(pixels: np.ndarray) -> np.ndarray:
+    """Pixels 0..255 as float32 in [0, 1], one flattened image per row: the
+    cached layout. Registered datasets and a user's own data both convert
+    here, so the same pixels hash the same (:func:`content_sha256`)."""
+    X = pixels.reshape(len(pixels), -1).astype(np.float32)
+    X /= 255.0
+    return X
+
+
 def content_sha256(arrays: dict, image_shape, class_names) -> str:
     """SHA-256 of a dataset as mnistbench uses it: the float32 pixels and int64
     labels of both splits, the image shape and the class names. Equal for the

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from mnistbench.data._cache import unit_float
 from mnistbench.data._formats import Raw
 from mnistbench.exceptions import DataError
 
@@ -29,7 +30,7 @@ def _pixels(X, where: str) -> tuple[np.ndarray, tuple[int, int] | None]:
             X = np.asarray(X)
         except ValueError as exc:  # ragged nested lists
             raise DataError(f"{where}: not a rectangular array ({exc})") from None
-    if X.dtype == object or X.dtype.kind in "USVO":
+    if X.dtype.kind in "USVO":
         raise DataError(
             f"{where}: {X.dtype} array (strings or Python objects); pixels must be "
             "numbers"
@@ -61,8 +62,7 @@ def _pixels(X, where: str) -> tuple[np.ndarray, tuple[int, int] | None]:
     if X.dtype.kind == "f" and lo >= 0 and hi <= 1:
         out = flat.astype(np.float32)
     elif lo >= 0 and hi <= 255 and (X.dtype.kind != "f" or _whole(flat)):
-        out = flat.astype(np.float32)
-        out /= 255.0
+        out = unit_float(flat)
     else:
         bad = flat[(flat < 0) | (flat > (255 if X.dtype.kind != "f" else 1))]
         scale = "0..255" if X.dtype.kind != "f" else "[0, 1] (or whole 0..255)"
@@ -97,11 +97,11 @@ def _labels(y, where: str, n_images: int) -> np.ndarray:
             )
         y = y.astype(str)
     if y.dtype.kind == "f":
-        if not np.isfinite(y).all() or (y != np.round(y)).any():
+        if not (np.isfinite(y).all() and _whole(y)):
             bad = y[~np.isfinite(y) | (y != np.round(y))][0]
             raise DataError(f"{where}: label {bad} is not a whole number")
         y = y.astype(np.int64)
-    if y.dtype.kind == "b" or y.dtype.kind not in "iuU":
+    if y.dtype.kind not in "iuU":
         raise DataError(f"{where}: labels of type {y.dtype}; use integers or strings")
     if y.dtype.kind in "iu" and len(y) and y.min() < 0:
         raise DataError(f"{where}: label {y.min()} is negative")

@@ -190,9 +190,8 @@ def _normalised(arrays) -> dict[str, np.ndarray]:
     out = {}
     for split in _SPLITS:
         images, labels = arrays[split]
-        X = images.reshape(len(images), -1).astype(np.float32)
-        X /= 255.0
-        out[f"X_{split}"], out[f"y_{split}"] = X, labels.astype(np.int64)
+        out[f"X_{split}"] = _cache.unit_float(images)
+        out[f"y_{split}"] = labels.astype(np.int64)
     return out
 
 
