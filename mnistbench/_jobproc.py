@@ -41,23 +41,14 @@ def _summarise_warnings(caught) -> str:
     return "; ".join(f"{k}: {v}" for k, v in seen.items())
 
 
-def _seed(pipe, seed: int, explicit) -> None:
-    """Seed every ``random_state`` the pipeline and the user left unset."""
+def _fill_unset(pipe, param: str, value, explicit) -> None:
+    """Set every ``param`` (at any depth) that the pipeline and the user left
+    None: the seed of each ``random_state``, the dataset's ``image_shape`` for
+    the steps that need it (``Deskew``, ``HOG``)."""
     updates = {
-        name: seed
-        for name, value in pipe.get_params(deep=True).items()
-        if name.endswith("random_state") and value is None and name not in explicit
-    }
-    pipe.set_params(**updates)
-
-
-def _image_shape(pipe, shape, explicit) -> None:
-    """Give the steps that need the image shape (``Deskew``, ``HOG``) the
-    dataset's, where the pipeline and the user left it unset."""
-    updates = {
-        name: tuple(shape)
-        for name, value in pipe.get_params(deep=True).items()
-        if name.endswith("image_shape") and value is None and name not in explicit
+        name: value
+        for name, current in pipe.get_params(deep=True).items()
+        if name.endswith(param) and current is None and name not in explicit
     }
     pipe.set_params(**updates)
 
@@ -87,8 +78,8 @@ def run_job(job, factory, threads: int, data_home) -> dict:
         pipe = factory()
         if job.params:
             pipe.set_params(**job.params)
-        _seed(pipe, job.seed, job.params)
-        _image_shape(pipe, ds.image_shape, job.params)
+        _fill_unset(pipe, "random_state", job.seed, job.params)
+        _fill_unset(pipe, "image_shape", tuple(ds.image_shape), job.params)
         used = threads_used(pipe, threads)
         pipe = engines.convert(pipe, job.engine)
         dev = engines.device(job.engine, pipe)
