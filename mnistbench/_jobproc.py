@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import statistics
 import sys
 import threading
 import time
 import traceback
 import warnings
+
+from mnistbench.exceptions import NondeterminismWarning
 
 
 def _exit_with_runner(runner_pid: int) -> None:
@@ -53,15 +56,21 @@ def _fill_unset(pipe, param: str, value, explicit) -> None:
     pipe.set_params(**updates)
 
 
-def run_job(job, factory, threads: int, data_home) -> dict:
-    """Fit and score ``job`` in this process; return its result dict."""
+def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
+    """Fit and score ``job`` in this process, ``repeat`` times, each on a new
+    pipeline; return its result dict.
+
+    ``fit_s`` and ``predict_s`` are the medians of the repeats' times, whose
+    samples are kept; accuracy and predictions are the first repeat's. A later
+    repeat that predicts otherwise raises a :class:`NondeterminismWarning`.
+    """
     import numpy as np
     from joblib import parallel_config
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import train_test_split
     from threadpoolctl import threadpool_limits
 
-    from mnistbench import data, engines
+    from mnistbench import data, engines, pipelines
 
     with (
         threadpool_limits(threads),
@@ -75,30 +84,51 @@ def run_job(job, factory, threads: int, data_home) -> dict:
             X, _, y, _ = train_test_split(
                 X, y, train_size=job.n_train, stratify=y, random_state=job.seed
             )
-        pipe = factory()
-        if job.params:
-            pipe.set_params(**job.params)
-        _fill_unset(pipe, "random_state", job.seed, job.params)
-        _fill_unset(pipe, "image_shape", tuple(ds.image_shape), job.params)
+
+        def build():
+            pipe = factory()
+            if job.params:
+                pipe.set_params(**job.params)
+            return pipe
+
+        definition = pipelines.definition(build())
+        pipe = _ready(build(), job, ds)
         used = threads_used(pipe, threads)
         pipe = engines.convert(pipe, job.engine)
         dev = engines.device(job.engine, pipe)
         X, y, X_test = dev.put(X), dev.put(y), dev.put(ds.X_test)  # once
         warmup_s = dev.warm_up(pipe, X, y) if dev.warms_up else None
-        with engines.Tracker(pipe, job.engine) as tracker:
-            start = time.perf_counter()
-            pipe.fit(X, y)
-            dev.sync()
-            fit_s = time.perf_counter() - start
-            start = time.perf_counter()
-            y_pred = dev.to_host(pipe.predict(X_test))
-            predict_s = time.perf_counter() - start
+        fit_samples, predict_samples = [], []
+        for i in range(repeat):
+            if i:  # a new pipeline: nothing learned carries over
+                pipe = engines.convert(_ready(build(), job, ds), job.engine)
+            with engines.Tracker(pipe, job.engine) as tracker:
+                start = time.perf_counter()
+                pipe.fit(X, y)
+                dev.sync()
+                fit_samples.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                predicted = dev.to_host(pipe.predict(X_test))
+                predict_samples.append(time.perf_counter() - start)
+            if i == 0:
+                y_pred, ran_on = predicted, tracker.ran_on()
+            elif (changed := int(np.sum(predicted != y_pred))) > 0:
+                warnings.warn(
+                    f"repeat {i + 1} of {repeat} changed {changed} of "
+                    f"{len(y_pred)} test predictions: the pipeline is not "
+                    "deterministic for its seed",
+                    NondeterminismWarning,
+                    stacklevel=1,
+                )
     return {
         "status": "ok",
-        "fit_s": fit_s,
-        "predict_s": predict_s,
+        "fit_s": statistics.median(fit_samples),
+        "predict_s": statistics.median(predict_samples),
+        "fit_s_samples": fit_samples,
+        "predict_s_samples": predict_samples,
         "warmup_s": warmup_s,
-        "ran_on": tracker.ran_on(),
+        "ran_on": ran_on,
+        "definition": definition,
         "accuracy": float(accuracy_score(ds.y_test, y_pred)),
         "f1_macro": float(f1_score(ds.y_test, y_pred, average="macro")),
         "n_test": len(y_pred),
@@ -107,6 +137,13 @@ def run_job(job, factory, threads: int, data_home) -> dict:
         "data_sha256": ds.sha256,
         "threads": used,
     }
+
+
+def _ready(pipe, job, ds):
+    """``pipe`` with what the job decides filled in where nobody set it."""
+    _fill_unset(pipe, "random_state", job.seed, job.params)
+    _fill_unset(pipe, "image_shape", tuple(ds.image_shape), job.params)
+    return pipe
 
 
 def threads_used(pipe, threads: int) -> int:
@@ -155,7 +192,13 @@ def main(payload_path: str, result_path: str) -> None:
     try:
         sys.path[:] = payload["sys_path"]
         job, factory = pickle.loads(payload["job"])
-        result = run_job(job, factory, payload["threads"], payload["data_home"])
+        result = run_job(
+            job,
+            factory,
+            payload["threads"],
+            payload["data_home"],
+            payload.get("repeat", 1),
+        )
     except BaseException as exc:  # the job's failure is data, not a crash
         from mnistbench.exceptions import one_line
 

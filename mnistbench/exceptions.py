@@ -9,6 +9,7 @@ __all__ = [
     "DataError",
     "DownloadError",
     "MnistbenchError",
+    "NondeterminismWarning",
     "UnknownDatasetError",
     "one_line",
 ]
@@ -39,3 +40,8 @@ class DownloadError(MnistbenchError, OSError):
 
 class UnknownDatasetError(MnistbenchError, ValueError):
     """A dataset name that is not in the registry."""
+
+
+class NondeterminismWarning(UserWarning):
+    """A job's repeats predicted differently: the pipeline is not
+    deterministic for its seed (``mnistbench run --repeat``)."""

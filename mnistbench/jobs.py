@@ -82,13 +82,15 @@ class Job:
 @dataclass(frozen=True)
 class JobSettings:
     """What every job of a run shares, wherever it runs: the run's id, the
-    hard timeout, the data home (as text: it may travel to another machine)
-    and whether a missing dataset may be downloaded."""
+    hard timeout, the data home (as text: it may travel to another machine),
+    whether a missing dataset may be downloaded, and how many times each job
+    fits and predicts (``repeat``)."""
 
     run_id: str
     timeout: float | None = DEFAULT_TIMEOUT
     data_home: str | None = None
     download: bool = True
+    repeat: int = 1
 
 
 # --- supervision -------------------------------------------------------------
@@ -126,6 +128,7 @@ def run_isolated(
     threads: int = 1,
     data_home=None,
     stop: Callable[[], bool] | None = None,
+    repeat: int = 1,
 ) -> dict:
     """Run ``job`` in a new Python process; return its result (never raises
     for the job's own failures).
@@ -134,7 +137,8 @@ def run_isolated(
     and scores when ok, and ``error`` otherwise. ``factory`` defaults to the
     registered one; it must be picklable (a module-level function). ``stop``,
     asked every few seconds, kills the job when it returns true (a Dask worker
-    whose client went away).
+    whose client went away). The job fits and predicts ``repeat`` times, all
+    under the one ``timeout``.
     """
     factory = factory or pipelines.info(job.pipeline).factory
     try:
@@ -148,7 +152,7 @@ def run_isolated(
         }
     with tempfile.TemporaryDirectory(prefix="mnistbench-job-") as tmp:
         tmp = Path(tmp)
-        proc = _start(tmp, blob, threads, data_home)
+        proc = _start(tmp, blob, threads, data_home, repeat)
         failure = _supervise(proc, timeout, stop)
         if failure is not None:
             return failure
@@ -162,7 +166,9 @@ def run_isolated(
             }
 
 
-def _start(tmp: Path, blob: bytes, threads: int, data_home) -> subprocess.Popen:
+def _start(
+    tmp: Path, blob: bytes, threads: int, data_home, repeat: int
+) -> subprocess.Popen:
     """Start the job process, its payload and output files in ``tmp``."""
     # The job process must import this very mnistbench, wherever it came from.
     here = str(Path(__file__).resolve().parents[1])
@@ -176,6 +182,7 @@ def _start(tmp: Path, blob: bytes, threads: int, data_home) -> subprocess.Popen:
         "threads": threads,
         "data_home": None if data_home is None else str(data_home),
         "runner_pid": os.getpid(),
+        "repeat": repeat,
     }
     (tmp / "payload.pkl").write_bytes(pickle.dumps(payload))
     command = [sys.executable, "-m", "mnistbench._jobproc"]

@@ -34,6 +34,7 @@ from mnistbench.pipelines import info as pipeline_info
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MAX_REPEAT",
     "MAX_SEED",
     "MIN_TRAIN_SIZE",
     "RunError",
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 MIN_TRAIN_SIZE = 10
+#: ``--repeat`` is for timing samples; more than this is a typo.
+MAX_REPEAT = 100
 #: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
 MAX_SEED = 2**32 - 1
 
@@ -73,6 +76,9 @@ class RunPlan:
         The library that runs the pipelines (see :mod:`mnistbench.engines`).
     timeout : float, optional
         Seconds after which a job is killed and recorded as ``timeout``.
+    repeat : int
+        Each job fits and predicts this many times, each on a new pipeline
+        (1 to 100): the leaderboard keeps every time and their median.
     n_jobs : int, optional
         Jobs run at once here; each gets ``cores // n_jobs`` threads. The
         default (None, or -1) is one job per core, at most one per job.
@@ -106,6 +112,7 @@ class RunPlan:
     train_size: int | None = None
     engine: str = "sklearn"
     timeout: float | None = DEFAULT_TIMEOUT
+    repeat: int = 1
     n_jobs: int | None = None
     scheduler: str | None = None
     cluster: str | int | None = None
@@ -210,6 +217,11 @@ class RunPlan:
         if self.timeout is not None and not self.timeout > 0:
             raise RunError(
                 f"--timeout must be a positive number of seconds, got {self.timeout}"
+            )
+        if not _is_int(self.repeat) or not 1 <= self.repeat <= MAX_REPEAT:
+            raise RunError(
+                f"--repeat must be a whole number from 1 to {MAX_REPEAT}, "
+                f"got {self.repeat!r}"
             )
         if self.train_size is not None:
             if not _is_int(self.train_size) or self.train_size < MIN_TRAIN_SIZE:

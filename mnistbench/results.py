@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import math
 import os
@@ -49,6 +50,7 @@ SCHEMA: dict[str, type] = {
     "dataset": str,
     "data_sha256": str,
     "pipeline": str,
+    "definition": str,
     "params": str,
     "seed": int,
     "engine": str,
@@ -58,6 +60,8 @@ SCHEMA: dict[str, type] = {
     "threads": int,
     "fit_s": float,
     "predict_s": float,
+    "fit_s_samples": str,
+    "predict_s_samples": str,
     "warmup_s": float,
     "accuracy": float,
     "f1_macro": float,
@@ -78,21 +82,26 @@ SCHEMA: dict[str, type] = {
     "gpu": str,
 }
 COLUMNS = tuple(SCHEMA)
-#: Headers of earlier versions' leaderboards, read as they are (the columns
-#: they lack are empty) and upgraded in place by the first row appended.
-OLDER_HEADERS = (
-    # mnistbench 0.5 and 0.6: no data_sha256
-    tuple(c for c in COLUMNS if c != "data_sha256"),
-    # mnistbench 0.4: no gpu
-    tuple(c for c in COLUMNS if c not in ("data_sha256", "gpu")),
-    # mnistbench 0.3: no worker, no gpu
-    tuple(c for c in COLUMNS if c not in ("data_sha256", "worker", "gpu")),
-    # mnistbench <= 0.2: no ran_on, no warmup_s, no worker, no gpu
-    tuple(
-        c
-        for c in COLUMNS
-        if c not in ("data_sha256", "ran_on", "warmup_s", "worker", "gpu")
-    ),
+
+
+def _without(*new: str) -> tuple[str, ...]:
+    return tuple(c for c in COLUMNS if c not in new)
+
+
+#: The columns each version added, newest first: 0.8, 0.7, 0.5, 0.4, 0.3.
+_ADDED = (
+    ("definition", "fit_s_samples", "predict_s_samples"),
+    ("data_sha256",),
+    ("gpu",),
+    ("worker",),
+    ("ran_on", "warmup_s"),
+)
+#: Headers of earlier versions' leaderboards, newest first (0.7, 0.5 and
+#: 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the columns they lack
+#: are empty) and upgraded in place by the first row appended.
+OLDER_HEADERS = tuple(
+    _without(*(c for added in _ADDED[: i + 1] for c in added))
+    for i in range(len(_ADDED))
 )
 
 logger = logging.getLogger(__name__)
@@ -169,6 +178,7 @@ _MEASURED = (
     "f1_macro",
     "peak_mem_mb",
     "ran_on",
+    "definition",
 )
 
 
@@ -198,6 +208,11 @@ def record_job(out: Path, job, result: Mapping, base_row: Mapping, n_test: int) 
         "error": result.get("error", ""),
         "warnings": result.get("warnings", ""),
         **{key: result.get(key) for key in _MEASURED},
+        **{
+            key: json.dumps(result[key])
+            for key in ("fit_s_samples", "predict_s_samples")
+            if key in result
+        },
         "threads": result.get("threads", base_row["threads"]),
     }
     run_id = base_row["run_id"]

@@ -80,7 +80,7 @@ def run(
 
     ``options`` are :class:`~mnistbench.plan.RunPlan`'s fields: ``datasets``
     (default ``("mnist",)``), ``seeds``, ``params``, ``train_size``,
-    ``engine``, ``timeout``, ``n_jobs``, ``scheduler``, ``cluster``, ``out``
+    ``engine``, ``timeout``, ``repeat``, ``n_jobs``, ``scheduler``, ``cluster``, ``out``
     (default ``"results"``), ``resume``, ``force``, ``data_home``,
     ``download`` and ``plots``. The callbacks are :func:`run_plan`'s.
 
@@ -141,6 +141,7 @@ def run_plan(
             plan.timeout,
             None if plan.data_home is None else str(plan.data_home),
             plan.download,
+            plan.repeat,
         )
         stream = running.results(todo, settings)
         rows = []

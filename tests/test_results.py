@@ -216,3 +216,24 @@ def test_a_0_6_leaderboard_gains_the_data_sha256_column(tmp_path):
     after = read_leaderboard(tmp_path)
     assert list(after["accuracy"][:2]) == list(before["accuracy"])
     assert after["data_sha256"].tolist()[2] == "ab" * 32
+
+
+def test_a_0_7_leaderboard_gains_definition_and_timing_samples(tmp_path):
+    """A real 0.7.0 leaderboard (no definition, no timing samples) is read as
+    it is, and the first row appended upgrades it in place."""
+    import shutil
+    from pathlib import Path
+
+    old = Path(__file__).parent / "data" / "leaderboard-0.7.0.csv"
+    shutil.copy(old, tmp_path / "leaderboard.csv")
+    before = read_leaderboard(tmp_path)
+    assert len(before) == 2 and before["fit_s_samples"].isna().all()
+    assert before["definition"].isna().all() and before["data_sha256"].notna().all()
+
+    append_row(tmp_path, row(definition="0123456789ab", fit_s_samples="[1.5, 2.0]"))
+    header = (tmp_path / "leaderboard.csv").read_text().splitlines()[0]
+    assert header == ",".join(COLUMNS)
+    after = read_leaderboard(tmp_path)
+    assert list(after["accuracy"][:2]) == list(before["accuracy"])
+    assert after["fit_s_samples"].tolist()[2] == "[1.5, 2.0]"
+    assert after["definition"].tolist()[2] == "0123456789ab"

@@ -87,6 +87,15 @@ __all__ = ["leaderboard", "run"]
 )
 @timeout_option
 @click.option(
+    "--repeat",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Fit and predict each job N times, each on a new pipeline: the "
+    "leaderboard keeps every time (fit_s_samples, predict_s_samples) and the "
+    "median (fit_s, predict_s), for `mnistbench compare`.",
+)
+@click.option(
     "--scheduler",
     metavar="tcp://HOST:PORT",
     default=None,

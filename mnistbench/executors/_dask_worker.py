@@ -104,6 +104,7 @@ def run_remote(
         threads=threads,
         data_home=settings.data_home,
         stop=released,
+        repeat=settings.repeat,
     )
     if before:
         note = f"Retried: {_died(before)}"

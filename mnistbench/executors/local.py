@@ -52,6 +52,7 @@ class LocalExecutor:
                 timeout=settings.timeout,
                 threads=capacity.threads,
                 data_home=settings.data_home,
+                repeat=settings.repeat,
             )
 
         parallel = joblib.Parallel(
