@@ -91,7 +91,8 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
                 pipe.set_params(**job.params)
             return pipe
 
-        definition = pipelines.definition(build())
+        # The pipeline as registered: --param values have a column of their own.
+        definition = pipelines.definition(factory())
         pipe = _ready(build(), job, ds)
         used = threads_used(pipe, threads)
         pipe = engines.convert(pipe, job.engine)

@@ -36,6 +36,23 @@ class Majority(ClassifierMixin, BaseEstimator):
         return np.full(len(X), self.majority_)
 
 
+class Unseeded(ClassifierMixin, BaseEstimator):
+    """Predicts classes at random from numpy's global generator, which no
+    seed reaches: every fit predicts differently."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.random.choice(self.classes_, size=len(X))  # noqa: NPY002
+
+
+def unseeded():
+    """Not deterministic for its seed."""
+    return make(clf=Unseeded())
+
+
 def sleepy():
     """Majority vote after sleeping 2 s."""
     return make(clf=Majority(sleep=2.0))

@@ -3,7 +3,8 @@
 One module per command family, each a click command over library functions:
 :mod:`~mnistbench.cli.data` (``datasets``, ``fetch``, ``info``),
 :mod:`~mnistbench.cli.run` (``run``, ``leaderboard``),
-:mod:`~mnistbench.cli.report` (``report``), :mod:`~mnistbench.cli.bench`
+:mod:`~mnistbench.cli.report` (``report``),
+:mod:`~mnistbench.cli.compare` (``compare``), :mod:`~mnistbench.cli.bench`
 (``bench ...``) and :mod:`~mnistbench.cli.pipelines` (``pipelines``). The
 options several commands share are defined once, in
 :mod:`~mnistbench.cli.common_args`. Every error mnistbench raises on purpose
@@ -19,6 +20,7 @@ import click
 from mnistbench import __version__
 from mnistbench.cli._setup import Group, setup_logging
 from mnistbench.cli.bench import bench
+from mnistbench.cli.compare import compare
 from mnistbench.cli.data import datasets, fetch, info
 from mnistbench.cli.pipelines import pipelines_cmd
 from mnistbench.cli.report import report
@@ -26,7 +28,17 @@ from mnistbench.cli.run import leaderboard, run
 
 __all__ = ["cli", "main"]
 
-COMMANDS = (datasets, fetch, run, report, leaderboard, bench, pipelines_cmd, info)
+COMMANDS = (
+    datasets,
+    fetch,
+    run,
+    report,
+    leaderboard,
+    compare,
+    bench,
+    pipelines_cmd,
+    info,
+)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

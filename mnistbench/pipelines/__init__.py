@@ -252,7 +252,8 @@ def fingerprint(pipe: Pipeline) -> str:
 def definition(pipe) -> str:
     """A short hash of what the pipeline's author chose: each step's class,
     by its package and name, and the parameters set away from their class's
-    defaults (by the factory or ``--param``).
+    defaults. ``mnistbench run`` records it for each pipeline as registered
+    (before ``--param``, whose values have a column of their own).
 
     Unlike :func:`fingerprint`, it stays the same across library versions
     that add a parameter, change a default nobody set, or move a class

@@ -1,18 +1,11 @@
-"""Compare pipelines the way a reviewer would, from what the runs stored.
-
-Nothing here refits: every function works on a leaderboard (see
-:mod:`mnistbench.results`), the test-set predictions each run kept, and the
-test labels. Two pipelines scored on the same test images are compared with
-McNemar's exact test (on the images one gets right and the other wrong), and
-the p-values of all pairs are corrected with Holm's method; each accuracy gets
-a percentile bootstrap 95% interval over the test images.
-"""
+"""Compare the pipelines of one result set, as the report does: summaries
+over seeds, McNemar between every pair, bootstrap intervals, the Pareto front,
+confused classes, published anchors, the environment of every row."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from itertools import combinations
 from pathlib import Path
@@ -20,16 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mnistbench.compare._stats import ALPHA, bootstrap_interval, holm, mcnemar
+
 __all__ = [
-    "McNemar",
     "accuracy_intervals",
     "anchors",
-    "bootstrap_interval",
     "confused_pairs",
     "environment_table",
-    "holm",
     "load_predictions",
-    "mcnemar",
     "mcnemar_matrix",
     "pairwise_mcnemar",
     "pareto_front",
@@ -40,80 +31,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Significance level of the report's tests (after Holm's correction).
-ALPHA = 0.05
-
-
-@dataclass(frozen=True)
-class McNemar:
-    """McNemar's exact test of two classifiers on the same test images.
-
-    ``a_only``: images only A classified right; ``b_only``: only B. The
-    two-sided p-value is the exact binomial test of ``a_only`` out of
-    ``a_only + b_only`` against 1/2 (1.0 when they never disagree).
-    """
-
-    a_only: int
-    b_only: int
-    pvalue: float
-
-
-def mcnemar(y_true, pred_a, pred_b) -> McNemar:
-    """McNemar's exact test between predictions ``pred_a`` and ``pred_b``."""
-    from scipy.stats import binomtest
-
-    y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
-    if not (len(y_true) == len(pred_a) == len(pred_b)):
-        raise ValueError(
-            f"McNemar needs predictions of the same test images: "
-            f"{len(y_true)} labels, {len(pred_a)} and {len(pred_b)} predictions"
-        )
-    right_a, right_b = pred_a == y_true, pred_b == y_true
-    a_only = int(np.sum(right_a & ~right_b))
-    b_only = int(np.sum(~right_a & right_b))
-    n = a_only + b_only
-    p = 1.0 if n == 0 else float(binomtest(min(a_only, b_only), n, 0.5).pvalue)
-    return McNemar(a_only, b_only, min(p, 1.0))
-
-
-def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm's step-down adjusted p-values (family-wise error), in input order."""
-    p = np.asarray(pvalues, dtype=float)
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    scaled = (m - np.arange(m)) * p[order]
-    adjusted = np.minimum(np.maximum.accumulate(scaled), 1.0)
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
-
-
-def bootstrap_interval(
-    y_true,
-    y_pred,
-    *,
-    confidence: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the accuracy, resampling test images."""
-    from scipy.stats import bootstrap
-
-    correct = (np.asarray(y_pred) == np.asarray(y_true)).astype(float)
-    if correct.min() == correct.max():  # all right or all wrong: no spread
-        return float(correct[0]), float(correct[0])
-    res = bootstrap(
-        (correct,),
-        np.mean,
-        confidence_level=confidence,
-        n_resamples=n_resamples,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def pipeline_label(pipeline: str, engine: str) -> str:
