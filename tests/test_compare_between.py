@@ -59,8 +59,22 @@ def test_one_repeat_a_side_is_decided_by_the_ratio():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return data.load("mnist-sample")
+def home(tmp_path_factory):
+    """One data home for the module: building mnist-sample's cache takes
+    seconds, and every comparison reads its test labels."""
+    return tmp_path_factory.mktemp("data_home")
+
+
+@pytest.fixture(autouse=True)
+def data_home(home, monkeypatch):
+    """Overrides conftest's fresh data home per test with the module's."""
+    monkeypatch.setenv("MNISTBENCH_DATA_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def sample(home):
+    return data.load("mnist-sample", data_home=home)
 
 
 def predictions(y_true, wrong: int, start: int = 0) -> np.ndarray:
@@ -107,19 +121,17 @@ def write_set(folder, sample, jobs) -> None:
         results.append_row(folder, row)
 
 
+def four_jobs(folder, sample):
+    """Side A of the constructed comparisons: four jobs, 100 errors each."""
+    jobs = ("knn", "svm", "rf", "logreg")
+    y_pred = predictions(sample.y_test, 100)
+    write_set(folder, sample, [{"pipeline": p, "y_pred": y_pred} for p in jobs])
+    return folder
+
+
 def test_verdicts_on_constructed_sets(tmp_path, sample):
     y = sample.y_test
-    a, b = tmp_path / "a", tmp_path / "b"
-    write_set(
-        a,
-        sample,
-        [
-            {"pipeline": "knn", "y_pred": predictions(y, 100)},
-            {"pipeline": "svm", "y_pred": predictions(y, 100)},
-            {"pipeline": "rf", "y_pred": predictions(y, 100)},
-            {"pipeline": "logreg", "y_pred": predictions(y, 100)},
-        ],
-    )
+    a, b = four_jobs(tmp_path / "a", sample), tmp_path / "b"
     write_set(
         b,
         sample,
@@ -164,17 +176,7 @@ def test_verdicts_on_constructed_sets(tmp_path, sample):
 
 def test_changed_definitions_one_side_only_and_failures_are_listed(tmp_path, sample):
     y = sample.y_test
-    a, b = tmp_path / "a", tmp_path / "b"
-    write_set(
-        a,
-        sample,
-        [
-            {"pipeline": "knn", "y_pred": predictions(y, 100)},
-            {"pipeline": "svm", "y_pred": predictions(y, 100)},
-            {"pipeline": "rf", "y_pred": predictions(y, 100)},
-            {"pipeline": "logreg", "y_pred": predictions(y, 100)},
-        ],
-    )
+    a, b = four_jobs(tmp_path / "a", sample), tmp_path / "b"
     write_set(
         b,
         sample,

@@ -14,6 +14,7 @@ __all__ = [
     "datasets_option",
     "engine_option",
     "existing_leaderboard",
+    "format_option",
     "image_shape_option",
     "n_jobs_option",
     "out_option",
@@ -86,6 +87,16 @@ def out_option(help_text: str, default: str = "results"):
         show_default=True,
         help=help_text,
     )
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "markdown", "csv"]),
+    default="table",
+    show_default=True,
+    help="A rich table; Markdown (for a pull-request comment); or CSV.",
+)
 
 
 def engine_option(*names: str, **kwargs):

@@ -7,7 +7,7 @@ import sys
 import click
 
 from mnistbench.cli._output import CLIError, get_console
-from mnistbench.cli.common_args import data_home_option
+from mnistbench.cli.common_args import data_home_option, format_option
 
 __all__ = ["compare"]
 
@@ -48,13 +48,7 @@ STYLE = {
     help="Exit with code 1 if any job gets one of these verdicts, e.g. "
     "slower,less-accurate.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "markdown", "csv"]),
-    default="table",
-    show_default=True,
-)
+@format_option
 @data_home_option
 def compare(a, b, by, factor, fail_on, fmt, data_home) -> None:
     """Compare result folders A and B job by job (or one folder's rows, --by).

@@ -22,6 +22,7 @@ from mnistbench.cli.common_args import (
     datasets_option,
     engine_option,
     existing_leaderboard,
+    format_option,
     image_shape_option,
     n_jobs_option,
     out_option,
@@ -201,13 +202,7 @@ def _report(summary, rows: list[dict]) -> None:
 @click.command()
 @out_option("Folder holding leaderboard.csv.")
 @dataset_option(None, "Only this dataset.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "markdown"]),
-    default="table",
-    show_default=True,
-)
+@format_option
 def leaderboard(out, dataset, fmt) -> None:
     """Show the best ok row per (dataset, pipeline)."""
     from mnistbench import results

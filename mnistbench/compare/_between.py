@@ -104,6 +104,8 @@ def between(
     """
     if not (isinstance(factor, (int, float)) and factor >= 1):
         raise CompareError(f"--factor must be a number of at least 1, got {factor}")
+    if values is not None and by is None:
+        raise CompareError("values name the two sides of a split: give by too")
     if b is None:
         if by is None:
             raise CompareError("give two result folders, or one and --by COLUMN")
