@@ -7,6 +7,7 @@ The verdict rules on constructed timings and predictions, then real runs of
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -249,14 +250,14 @@ def test_run_repeat_keeps_every_time_and_flags_nondeterminism(tmp_path):
 
 @pytest.fixture(scope="module")
 def two_forests(tmp_path_factory):
-    """One folder, two real runs of ``rf`` on 500 ``mnist-sample`` images:
-    5 trees, then 150."""
+    """One folder, two real runs of ``rf`` on 400 ``mnist-sample`` images:
+    5 trees, then 100."""
     out = tmp_path_factory.mktemp("forests")
-    for trees in (5, 150):
+    for trees in (5, 100):
         runner.run(
             ["rf"],
             datasets=["mnist-sample"],
-            train_size=500,
+            train_size=400,
             params={"clf__n_estimators": trees},
             repeat=3,
             out=out,
@@ -297,7 +298,7 @@ def test_cli_compare_fails_on_the_verdicts_asked(two_forests):
             "compare",
             str(two_forests),
             "--by",
-            'params={"clf__n_estimators": 150},{"clf__n_estimators": 5}',
+            'params={"clf__n_estimators": 100},{"clf__n_estimators": 5}',
             "--format",
             "csv",
         ],
@@ -416,3 +417,88 @@ def test_a_corrupt_leaderboard(pair):
 def test_between_raises_compare_errors(tmp_path):
     with pytest.raises(CompareError, match="no leaderboard.csv"):
         between(tmp_path, tmp_path)
+
+
+# --- the committed comparisons -------------------------------------------------
+
+RESULTS = Path(__file__).parents[1] / "results" / "compare"
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+COMMITTED = [  # (arguments of between, the committed CSV of its output)
+    (
+        {"a": RESULTS / "sklearn-1.8", "b": RESULTS / "sklearn-1.9"},
+        "sklearn-1.8-vs-1.9.csv",
+    ),
+    ({"a": RESULTS / "engines", "by": "engine"}, "engines.csv"),
+]
+
+
+@pytest.mark.skipif(
+    not (DEBIAN_FASHION / "t10k-labels-idx1-ubyte.gz").exists(),
+    reason="the test labels come from Debian's dataset-fashion-mnist",
+)
+@pytest.mark.parametrize(("args", "committed"), COMMITTED, ids=["sklearn", "engines"])
+def test_the_committed_comparisons_hold(args, committed):
+    """The committed outputs are what `compare` gives, and each verdict is
+    what the rules give when recomputed here by hand from the stored files."""
+    from scipy.stats import binomtest, mannwhitneyu
+
+    frame = between(**args)
+    stored = pd.read_csv(RESULTS / committed, dtype={"params": str})
+    assert list(frame["verdict"]) == list(stored["verdict"])
+    np.testing.assert_allclose(frame["fit_ratio"], stored["fit_ratio"])
+    np.testing.assert_allclose(frame["mcnemar_p_holm"], stored["mcnemar_p_holm"])
+
+    y = data.load("fashion-mnist", download=False).y_test
+    folder = Path(args["a"])
+    sides = {"a": folder, "b": args.get("b", folder)}
+    boards = {s: results.read_leaderboard(p) for s, p in sides.items()}
+    if "by" in args:  # the engines, in the order they ran
+        board = boards["a"].sort_values("timestamp_utc")
+        first, second = dict.fromkeys(board["engine"])
+        boards = {
+            "a": board[board["engine"] == first],
+            "b": board[board["engine"] == second],
+        }
+    pvalues, expected = [], []
+    for rec in frame.to_dict("records"):
+        rows = {
+            s: b[b["pipeline"] == rec["pipeline"]].iloc[-1] for s, b in boards.items()
+        }
+        pred = {s: np.load(sides[s] / r["predictions"]) for s, r in rows.items()}
+        a_only = int(((pred["a"] == y) & (pred["b"] != y)).sum())
+        b_only = int(((pred["a"] != y) & (pred["b"] == y)).sum())
+        n = a_only + b_only
+        pvalues.append(1.0 if n == 0 else binomtest(min(a_only, b_only), n).pvalue)
+        words = []
+        for phase in ("fit", "predict"):
+            ta = json.loads(rows["a"][f"{phase}_s_samples"])
+            tb = json.loads(rows["b"][f"{phase}_s_samples"])
+            ratio = np.median(tb) / np.median(ta)
+            side = "greater" if ratio > 1 else "less"
+            p = mannwhitneyu(tb, ta, alternative=side, method="exact").pvalue
+            if p <= 0.05 + 1e-12 and (ratio > 1.1 or ratio < 1 / 1.1):
+                word = "slower" if ratio > 1 else "faster"
+                words += [] if word in words else [word]
+        expected.append((words, a_only, b_only))
+    order = np.argsort(pvalues)  # Holm by hand
+    m, running, holm_p = len(pvalues), 0.0, np.empty(len(pvalues))
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        holm_p[i] = running
+    for rec, (words, a_only, b_only), p in zip(
+        frame.to_dict("records"), expected, holm_p
+    ):
+        assert (rec["a_only"], rec["b_only"]) == (a_only, b_only)
+        if p < 0.05:
+            words.append("less-accurate" if a_only > b_only else "more-accurate")
+        assert rec["verdict"] == (", ".join(words) or "same"), rec["pipeline"]
+    regressed = any(
+        {"slower", "less-accurate"} & set(v.split(", ")) for v in frame["verdict"]
+    )
+    cli_args = [str(folder)] + (
+        ["--by", "engine"] if "by" in args else [str(args["b"])]
+    )
+    result = CliRunner().invoke(
+        cli, ["compare", *cli_args, "--fail-on", "slower,less-accurate"]
+    )
+    assert result.exit_code == (1 if regressed else 0), result.output

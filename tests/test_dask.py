@@ -41,10 +41,9 @@ def scheduler(tmp_path_factory):
 
 def test_a_cluster_run_gives_the_rows_of_a_local_run(tmp_path, scheduler):
     names = [*pipelines.available("core"), "hog_svm"]
-    local = runner.run(names, datasets=["mnist-sample"], out=tmp_path / "local")
-    dask = runner.run(
-        names, datasets=["mnist-sample"], scheduler=scheduler, out=tmp_path / "dask"
-    )
+    same = {"datasets": ["mnist-sample"], "train_size": 1000}
+    local = runner.run(names, **same, out=tmp_path / "local")
+    dask = runner.run(names, **same, scheduler=scheduler, out=tmp_path / "dask")
     assert local.ok and dask.ok and dask.where.startswith("Dask scheduler")
     board = results.read_leaderboard(tmp_path / "dask")
     assert list(board.columns) == list(results.COLUMNS)
