@@ -136,22 +136,20 @@ def _print_table(frame, compare_lib) -> None:
     from rich import box
     from rich.table import Table
 
-    from mnistbench.compare._render import HEADERS, cells
-
     table = Table(
         title=f"compare: A {frame.attrs['a']} -> B {frame.attrs['b']}",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
     )
-    for header in HEADERS:
+    for header in compare_lib.TABLE_HEADERS:
         if header in ("job", "verdict"):
             table.add_column(header, overflow="fold", min_width=8)
         else:  # numbers are never cut
             table.add_column(header, justify="right", no_wrap=True)
-    for row in cells(frame):
+    for row in compare_lib.table_rows(frame):
         style = next((STYLE[w] for w in row["verdict"].split(", ") if w in STYLE), None)
-        table.add_row(*(row[h] for h in HEADERS), style=style)
+        table.add_row(*(row[h] for h in compare_lib.TABLE_HEADERS), style=style)
     console = get_console()
     console.print(table)
     for line in compare_lib.rules(frame):

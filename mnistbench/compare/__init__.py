@@ -29,7 +29,7 @@ from mnistbench.compare._pipelines import (
     seed_summary,
     versus_anchors,
 )
-from mnistbench.compare._render import markdown, rules
+from mnistbench.compare._render import TABLE_HEADERS, markdown, rules, table_rows
 from mnistbench.compare._sides import JOB_COLUMNS, CompareError
 from mnistbench.compare._stats import (
     ALPHA,
@@ -45,6 +45,7 @@ __all__ = [
     "ALPHA",
     "DEFAULT_FACTOR",
     "JOB_COLUMNS",
+    "TABLE_HEADERS",
     "VERDICTS",
     "CompareError",
     "McNemar",
@@ -66,6 +67,7 @@ __all__ = [
     "representative_rows",
     "rules",
     "seed_summary",
+    "table_rows",
     "time_change",
     "versus_anchors",
 ]

@@ -8,10 +8,10 @@ import math
 
 import pandas as pd
 
-__all__ = ["cells", "markdown", "rules"]
+__all__ = ["TABLE_HEADERS", "markdown", "rules", "table_rows"]
 
-#: The columns people read, in order; ``cells`` gives their text.
-HEADERS = (
+#: The columns people read, in order; ``table_rows`` gives their text.
+TABLE_HEADERS = (
     "job",
     "acc A",
     "acc B",
@@ -49,8 +49,8 @@ def _labels(frame: pd.DataFrame) -> list[str]:
     return labels
 
 
-def cells(frame: pd.DataFrame) -> list[dict[str, str]]:
-    """One dict of :data:`HEADERS` -> text per job."""
+def table_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """One dict of :data:`TABLE_HEADERS` -> text per job."""
     out = []
     for label, rec in zip(_labels(frame), frame.to_dict("records")):
         out.append(
@@ -109,14 +109,14 @@ def rules(frame: pd.DataFrame) -> list[str]:
 
 def markdown(frame: pd.DataFrame) -> str:
     """The comparison as a GitHub-flavoured Markdown table, then its rules."""
-    rows = cells(frame)
-    right = set(HEADERS) - {"job", "verdict"}
+    rows = table_rows(frame)
+    right = set(TABLE_HEADERS) - {"job", "verdict"}
     lines = [
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---:" if h in right else "---" for h in HEADERS) + "|",
+        "| " + " | ".join(TABLE_HEADERS) + " |",
+        "|" + "|".join("---:" if h in right else "---" for h in TABLE_HEADERS) + "|",
     ]
     for row in rows:
         lines.append(
-            "| " + " | ".join(row[h].replace("|", "\\|") for h in HEADERS) + " |"
+            "| " + " | ".join(row[h].replace("|", "\\|") for h in TABLE_HEADERS) + " |"
         )
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {r}" for r in rules(frame))
