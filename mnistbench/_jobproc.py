@@ -85,42 +85,28 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
                 X, y, train_size=job.n_train, stratify=y, random_state=job.seed
             )
 
-        def build():
+        def fresh():  # a new pipeline, filled in for this job
             pipe = factory()
             if job.params:
                 pipe.set_params(**job.params)
-            return pipe
+            return _ready(pipe, job, ds)
 
         # The pipeline as registered: --param values have a column of their own.
         definition = pipelines.definition(factory())
-        pipe = _ready(build(), job, ds)
+        pipe = fresh()
         used = threads_used(pipe, threads)
         pipe = engines.convert(pipe, job.engine)
         dev = engines.device(job.engine, pipe)
         X, y, X_test = dev.put(X), dev.put(y), dev.put(ds.X_test)  # once
         warmup_s = dev.warm_up(pipe, X, y) if dev.warms_up else None
-        fit_samples, predict_samples = [], []
-        for i in range(repeat):
-            if i:  # a new pipeline: nothing learned carries over
-                pipe = engines.convert(_ready(build(), job, ds), job.engine)
-            with engines.Tracker(pipe, job.engine) as tracker:
-                start = time.perf_counter()
-                pipe.fit(X, y)
-                dev.sync()
-                fit_samples.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                predicted = dev.to_host(pipe.predict(X_test))
-                predict_samples.append(time.perf_counter() - start)
-            if i == 0:
-                y_pred, ran_on = predicted, tracker.ran_on()
-            elif (changed := int(np.sum(predicted != y_pred))) > 0:
-                warnings.warn(
-                    f"repeat {i + 1} of {repeat} changed {changed} of "
-                    f"{len(y_pred)} test predictions: the pipeline is not "
-                    "deterministic for its seed",
-                    NondeterminismWarning,
-                    stacklevel=1,
-                )
+        fit_samples, predict_samples, y_pred, ran_on = _timed_repeats(
+            pipe,
+            lambda: engines.convert(fresh(), job.engine),
+            job.engine,
+            dev,
+            (X, y, X_test),
+            repeat,
+        )
     return {
         "status": "ok",
         "fit_s": statistics.median(fit_samples),
@@ -138,6 +124,40 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
         "data_sha256": ds.sha256,
         "threads": used,
     }
+
+
+def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
+    """Fit and predict ``pipe``, then ``repeat - 1`` new pipelines from
+    ``make()``; the fit and predict times of each, and the first repeat's
+    predictions and ``ran_on``. A repeat that predicts otherwise warns."""
+    import numpy as np
+
+    from mnistbench import engines
+
+    X, y, X_test = arrays
+    fit_samples, predict_samples = [], []
+    for i in range(repeat):
+        if i:  # a new pipeline: nothing learned carries over
+            pipe = make()
+        with engines.Tracker(pipe, engine) as tracker:
+            start = time.perf_counter()
+            pipe.fit(X, y)
+            dev.sync()
+            fit_samples.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            predicted = dev.to_host(pipe.predict(X_test))
+            predict_samples.append(time.perf_counter() - start)
+        if i == 0:
+            y_pred, ran_on = predicted, tracker.ran_on()
+        elif (changed := int(np.sum(predicted != y_pred))) > 0:
+            warnings.warn(
+                f"repeat {i + 1} of {repeat} changed {changed} of "
+                f"{len(y_pred)} test predictions: the pipeline is not "
+                "deterministic for its seed",
+                NondeterminismWarning,
+                stacklevel=1,
+            )
+    return fit_samples, predict_samples, y_pred, ran_on
 
 
 def _ready(pipe, job, ds):
@@ -198,7 +218,7 @@ def main(payload_path: str, result_path: str) -> None:
             factory,
             payload["threads"],
             payload["data_home"],
-            payload.get("repeat", 1),
+            payload["repeat"],
         )
     except BaseException as exc:  # the job's failure is data, not a crash
         from mnistbench.exceptions import one_line

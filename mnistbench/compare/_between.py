@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mnistbench.compare._pipelines import load_predictions
+from mnistbench.compare._pipelines import load_prediction
 from mnistbench.compare._sides import (
     JOB_COLUMNS,
     CompareError,
@@ -260,10 +260,11 @@ def _predictions(row, side_a, side_b, labels, notes: list[str]) -> dict | None:
         if not isinstance(row[f"predictions_{side}"], str):
             found[side] = None
             continue
-        label = f"{where.label}: {_job_text(row)}"
-        stored = row[f"predictions_{side}"]
-        rows = pd.DataFrame([{"label": label, "predictions": stored}])
-        found[side] = load_predictions(where.folder, rows, len(y_test)).get(label)
+        found[side] = load_prediction(
+            where.folder / row[f"predictions_{side}"],
+            len(y_test),
+            f"{where.label}: {_job_text(row)}",
+        )
     lacking = [s.upper() for s, p in found.items() if p is None]
     if lacking:
         notes.append(

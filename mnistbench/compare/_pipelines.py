@@ -20,6 +20,7 @@ __all__ = [
     "anchors",
     "confused_pairs",
     "environment_table",
+    "load_prediction",
     "load_predictions",
     "mcnemar_matrix",
     "pairwise_mcnemar",
@@ -109,23 +110,30 @@ def load_predictions(
     is missing or of the wrong length are left out, with a warning."""
     found = {}
     for row in rows.itertuples():
-        path = Path(out) / str(row.predictions)
-        try:
-            y_pred = np.load(path)
-        except (OSError, ValueError) as exc:
-            logger.warning("%s: no stored predictions (%s)", row.label, exc)
-            continue
-        if len(y_pred) != n_test:
-            logger.warning(
-                "%s: %s has %d predictions, the test set %d",
-                row.label,
-                path,
-                len(y_pred),
-                n_test,
-            )
-            continue
-        found[row.label] = y_pred
+        y_pred = load_prediction(Path(out) / str(row.predictions), n_test, row.label)
+        if y_pred is not None:
+            found[row.label] = y_pred
     return found
+
+
+def load_prediction(path: str | Path, n_test: int, label: str) -> np.ndarray | None:
+    """The test-set predictions stored at ``path``; None, with a warning
+    naming ``label``, if the file is missing or not ``n_test`` long."""
+    try:
+        y_pred = np.load(path)
+    except (OSError, ValueError) as exc:
+        logger.warning("%s: no stored predictions (%s)", label, exc)
+        return None
+    if len(y_pred) != n_test:
+        logger.warning(
+            "%s: %s has %d predictions, the test set %d",
+            label,
+            path,
+            len(y_pred),
+            n_test,
+        )
+        return None
+    return y_pred
 
 
 def pairwise_mcnemar(y_true, predictions: Mapping[str, np.ndarray]) -> pd.DataFrame:
