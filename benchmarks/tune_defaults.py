@@ -35,7 +35,13 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.decomposition import PCA
-from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+    StackingClassifier,
+    VotingClassifier,
+)
+from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -46,6 +52,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from mnistbench import bench, data, pipelines
+from mnistbench.augmentation import Augmented
 from mnistbench.preprocessing import HOG, Deskew, GrayLevels
 
 
@@ -56,6 +63,34 @@ def _pixels_and_pca(k):
 def _hog_and_pixels(k, weight):
     return pipelines.hog_and_pixels(k, weight).set_params(
         hog__pca__random_state=0, pixels__random_state=0
+    )
+
+
+def _seeded(name):
+    pipe = pipelines.get(name)
+    return pipe.set_params(
+        **{k: 0 for k, v in pipe.get_params().items() if k.endswith("random_state")}
+    )
+
+
+def _hog_svm(c):
+    return make_pipeline(_hog_and_pixels(100, 0.4), SVC(C=c, cache_size=1000))
+
+
+def _digits_svm(deskew, blocks):
+    features = _hog_and_pixels(100, 0.4).set_params(
+        hog__extract__cells_per_block=(blocks, blocks)
+    )
+    steps = [Deskew()] if deskew else []
+    return make_pipeline(*steps, features, SVC(C=10.0, cache_size=1000))
+
+
+def _multiscale_hog_and_pixels(k, weight):
+    features = _hog_and_pixels(k, weight)
+    return features.set_params(
+        hog__extract=FeatureUnion(
+            [("cells4", HOG()), ("cells7", HOG(pixels_per_cell=(7, 7)))]
+        )
     )
 
 
@@ -240,6 +275,88 @@ CANDIDATES = {
         "deskew, HOG4 PCA150 + pixels PCA60 w=0.4 C=10": lambda: make_pipeline(
             Deskew(), _hog_and_pixels(150, 0.4), SVC(C=10.0, cache_size=1000)
         ),
+    },
+    "hog_svm_flips": {
+        # Augmentation and test-time augmentation (TTA) around hog_svm's
+        # features and SVC; "VSV" refits on the support vectors and their
+        # copies only. Copies are made inside fit, of the fit part only.
+        **{
+            f"{label} C={c}": (
+                lambda train=train, test=test, vsv=vsv, c=c: Augmented(
+                    _hog_svm(c), train=train, test=test, support_vectors=vsv
+                )
+            )
+            for label, train, test, vsv in [
+                ("no augmentation", (), (), False),
+                ("TTA flip", (), ("flip",), False),
+                ("train flip", ("flip",), (), False),
+                ("train flip, TTA flip", ("flip",), ("flip",), False),
+                ("train shift", ("shift",), (), False),
+                ("VSV flip", ("flip",), (), True),
+                ("VSV flip, TTA flip", ("flip",), ("flip",), True),
+                ("VSV shift", ("shift",), (), True),
+                ("VSV flip+shift", ("flip", "shift"), (), True),
+                ("VSV flip+shift, TTA flip", ("flip", "shift"), ("flip",), True),
+            ]
+            for c in (10.0,)
+        },
+        **{
+            f"Nystroem {n} RBF features, {label}, logistic regression": (
+                lambda n=n, train=train: Augmented(
+                    make_pipeline(
+                        _hog_and_pixels(100, 0.4),
+                        StandardScaler(),
+                        Nystroem(n_components=n, random_state=0),
+                        LogisticRegression(C=1.0, max_iter=300),
+                    ),
+                    train=train,
+                )
+            )
+            for n in (2000,)
+            for label, train in [("no augmentation", ()), ("train flip", ("flip",))]
+        },
+        "hard voting: hog_svm, hog_knn, pca_mlp": lambda: VotingClassifier(
+            [(name, _seeded(name)) for name in ("hog_svm", "hog_knn", "pca_mlp")]
+        ),
+        "stacking (3-fold): hog_svm, hog_knn, pca_mlp -> logistic regression": (
+            lambda: StackingClassifier(
+                [(name, _seeded(name)) for name in ("hog_svm", "hog_knn", "pca_mlp")],
+                final_estimator=LogisticRegression(max_iter=1000),
+                cv=3,
+            )
+        ),
+        **{
+            f"multi-scale HOG (4+7) PCA{k} + pixels PCA60 w=0.4 C=10": (
+                lambda k=k: make_pipeline(
+                    _multiscale_hog_and_pixels(k, 0.4), SVC(C=10.0, cache_size=1000)
+                )
+            )
+            for k in (100, 150)
+        },
+    },
+    "hog_svm_shifts": {
+        # For digits: shifts only (a mirrored digit is no digit), on
+        # deskewed images or not, with 2x2- or 3x3-cell HOG blocks.
+        **{
+            f"{deskew}HOG4 {blocks}x{blocks} blocks, {label} C=10": (
+                lambda deskew=deskew, blocks=blocks, train=train, test=test, vsv=vsv: (
+                    Augmented(
+                        _digits_svm(bool(deskew), blocks),
+                        train=train,
+                        test=test,
+                        support_vectors=vsv,
+                    )
+                )
+            )
+            for deskew in ("", "deskew, ")
+            for blocks in (2, 3)
+            for label, train, test, vsv in [
+                ("no augmentation", (), (), False),
+                ("train shift", ("shift",), (), False),
+                ("VSV shift", ("shift",), (), True),
+                ("train shift, TTA shift", ("shift",), ("shift",), False),
+            ]
+        },
     },
     "pca_mlp": {
         "peer": bench.peer_pca_mlp,

@@ -127,9 +127,19 @@ def is_estimator(step) -> bool:
     return callable(getattr(step, "fit", None)) and hasattr(step, "get_params")
 
 
+def _wrapped(step):
+    """The estimator a meta-estimator such as ``Augmented`` wraps (its
+    ``estimator`` parameter), or None."""
+    if not is_estimator(step):
+        return None
+    inner = step.get_params(deep=False).get("estimator")
+    return inner if is_estimator(inner) else None
+
+
 def map_steps(step, swap: Callable):
     """``step`` with ``swap`` applied to every estimator inside it, through
-    nested ``Pipeline`` and ``FeatureUnion`` steps."""
+    nested ``Pipeline`` and ``FeatureUnion`` steps and the estimator a
+    meta-estimator wraps."""
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     if isinstance(step, Pipeline):  # e.g. PCA + StandardScaler as one step
@@ -142,16 +152,23 @@ def map_steps(step, swap: Callable):
         )
     if not is_estimator(step):  # "passthrough", None
         return step
+    inner = _wrapped(step)
+    if inner is not None:  # e.g. Augmented(pipeline): convert what it fits
+        params = step.get_params(deep=False)
+        return type(step)(**{**params, "estimator": map_steps(inner, swap)})
     return swap(step)
 
 
 def leaf_estimators(step) -> Iterator:
-    """The estimators inside ``step``, through nested pipelines and unions."""
+    """The estimators inside ``step``, through nested pipelines and unions
+    and the estimator a meta-estimator wraps."""
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     if isinstance(step, (Pipeline, FeatureUnion)):
         subs = step.steps if isinstance(step, Pipeline) else step.transformer_list
         for _, sub in subs:
             yield from leaf_estimators(sub)
+    elif _wrapped(step) is not None:
+        yield from leaf_estimators(_wrapped(step))
     elif is_estimator(step):
         yield step

@@ -1,0 +1,212 @@
+"""Teach a classifier what the images may look like: augmented training copies,
+virtual support vectors and test-time augmentation, as one meta-estimator.
+
+:class:`Augmented` wraps any classifier of flattened images (a whole
+pipeline, features included) and adds transformed copies of the images it
+is given to ``fit``, and only those: a ``cross_val_score`` of it never trains
+on a copy of a validation image. The transformations are named in
+:data:`TRANSFORMS`:
+
+``"flip"``
+    the left-right mirror image. Right for clothes (a shirt seen from the
+    other side is still a shirt), wrong for digits and letters (a mirrored
+    2 or 3 is no digit).
+``"shift"``
+    the four copies moved by one pixel up, down, left and right, blank
+    pixels filled with 0 (LeCun's "virtual" examples). Right for both.
+
+>>> from sklearn.svm import SVC
+>>> model = Augmented(SVC(), train=("flip",), test=("flip",))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mnistbench.preprocessing import image_shape
+
+__all__ = ["TRANSFORMS", "Augmented", "augment"]
+
+
+def _flip(images: np.ndarray) -> list[np.ndarray]:
+    return [images[:, :, ::-1]]
+
+
+def _shift(images: np.ndarray) -> list[np.ndarray]:
+    copies = []
+    for axis in (1, 2):
+        for step in (1, -1):
+            moved = np.roll(images, step, axis=axis)
+            edge = [slice(None)] * 3
+            edge[axis] = 0 if step == 1 else -1  # what rolled round: blank it
+            moved[tuple(edge)] = 0
+            copies.append(moved)
+    return copies
+
+
+#: name -> function of a batch of images (n, height, width) returning the
+#: list of transformed copies of the batch.
+TRANSFORMS: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
+    "flip": _flip,
+    "shift": _shift,
+}
+
+
+def _check_names(names, param: str) -> tuple[str, ...]:
+    if isinstance(names, str) or not isinstance(names, (tuple, list)):
+        raise ValueError(
+            f"{param} must be a tuple of transformation names, got {names!r}"
+        )
+    unknown = [name for name in names if name not in TRANSFORMS]
+    if unknown:
+        raise ValueError(
+            f"{param}: unknown transformation {unknown[0]!r}; valid: "
+            f"{', '.join(TRANSFORMS)}"
+        )
+    return tuple(names)
+
+
+def augment(X, names, shape=None) -> list[np.ndarray]:
+    """The transformed copies of the flattened images ``X``, one array (the
+    same shape and dtype as ``X``) per copy, for the transformations
+    ``names``; ``shape`` is the images' (height, width), None for square."""
+    X = np.asarray(X)
+    height, width = image_shape(X.shape[1], shape)
+    images = X.reshape(len(X), height, width)
+    copies = []
+    for name in _check_names(names, "names"):
+        copies += [c.reshape(len(X), -1) for c in TRANSFORMS[name](images)]
+    return copies
+
+
+def _has(attr: str):
+    return lambda self: hasattr(self.estimator, attr)
+
+
+class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """A classifier of images trained on them and their transformed copies.
+
+    ``fit(X, y)`` fits a clone of ``estimator`` on the images ``X`` and,
+    for every name in ``train``, their transformed copies (same labels).
+    Nothing else is ever augmented: the copies are made inside ``fit``, of
+    the images it is given.
+
+    With ``support_vectors=True``, ``estimator`` (an SVC or a pipeline ending
+    in one) is first fitted on ``X`` alone, then refitted on its support
+    vectors and their copies only: the *virtual support vectors* of
+    Schölkopf, Burges and Vapnik (1996) and DeCoste and Schölkopf (2002),
+    who took an SVM from 1.4% to 0.56% MNIST error. The other images lie
+    outside the margin and their copies mostly would too, so this is much
+    cheaper than augmenting everything.
+
+    **Test-time augmentation**: for every name in ``test``, ``predict``
+    averages the decision function (or the probabilities) over each image
+    and its transformed copies. A result that uses it must say so.
+
+    Parameters
+    ----------
+    estimator : classifier
+        What is fitted: usually a whole pipeline, features included, since
+        the copies are images.
+    train : tuple of str, default=("flip",)
+        Transformations whose copies are added to the training images; names
+        of :data:`TRANSFORMS`.
+    test : tuple of str, default=()
+        Transformations averaged over at prediction time; () predicts with
+        the fitted estimator alone.
+    support_vectors : bool, default=False
+        Augment only the support vectors of a first fit (an SVC's
+        ``support_``) and refit on them and their copies.
+    image_shape : (int, int) or None, default=None
+        (height, width) of each image; None means square; one of the two may
+        be -1, as in ``numpy.reshape``.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The estimator fitted on the augmented images.
+    classes_ : ndarray
+        The class labels.
+    n_augmented_ : int
+        How many images ``estimator_`` was fitted on, copies included.
+    """
+
+    def __init__(
+        self,
+        estimator,
+        train=("flip",),
+        test=(),
+        support_vectors: bool = False,
+        image_shape=None,
+    ):
+        self.estimator = estimator
+        self.train = train
+        self.test = test
+        self.support_vectors = support_vectors
+        self.image_shape = image_shape
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+        check_classification_targets(y)
+        _check_names(self.train, "train")
+        _check_names(self.test, "test")
+        self._shape = image_shape(X.shape[1], self.image_shape)
+        if self.support_vectors:
+            first = clone(self.estimator).fit(X, y)
+            support = getattr(_final(first), "support_", None)
+            if support is None:
+                raise ValueError(
+                    "support_vectors=True needs an estimator that ends in a "
+                    f"support vector machine (support_), not {type(first).__name__}"
+                )
+            X, y = X[support], y[support]
+        copies = augment(X, self.train, self._shape)
+        X_all = np.concatenate([X, *copies]) if copies else X
+        y_all = np.tile(y, 1 + len(copies))
+        self.estimator_ = clone(self.estimator).fit(X_all, y_all)
+        self.classes_ = self.estimator_.classes_
+        self.n_augmented_ = len(X_all)
+        return self
+
+    def _views(self, X):
+        check_is_fitted(self, "estimator_")
+        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        return [X, *augment(X, self.test, self._shape)]
+
+    @available_if(_has("decision_function"))
+    def decision_function(self, X):
+        """The decision function, averaged over ``X`` and its ``test`` copies."""
+        return np.mean(
+            [self.estimator_.decision_function(v) for v in self._views(X)], 0
+        )
+
+    @available_if(_has("predict_proba"))
+    def predict_proba(self, X):
+        """The class probabilities, averaged over ``X`` and its ``test`` copies."""
+        return np.mean([self.estimator_.predict_proba(v) for v in self._views(X)], 0)
+
+    def predict(self, X):
+        """The predicted classes; with ``test`` copies, those of the averaged
+        decision function (or probabilities)."""
+        check_is_fitted(self, "estimator_")
+        if not self.test:
+            return self.estimator_.predict(self._views(X)[0])
+        if hasattr(self.estimator_, "decision_function"):
+            scores = self.decision_function(X)
+        else:
+            scores = self.predict_proba(X)
+        if scores.ndim == 1:  # two classes: the sign
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _final(estimator):
+    """The last step of a pipeline (the estimator itself otherwise)."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator

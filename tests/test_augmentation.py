@@ -1,0 +1,118 @@
+"""Augmented: training copies, virtual support vectors, test-time augmentation."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mnistbench import data
+from mnistbench.augmentation import TRANSFORMS, Augmented, augment
+from mnistbench.decomposition import PCA
+
+# scikit-learn's checks feed 1 to 20 features: as images one pixel wide, a
+# mirror image is the image itself and shifts move the values down or up.
+CONTRACT = [
+    Augmented(LogisticRegression(), image_shape=(-1, 1), test=("flip",)),
+    Augmented(KNeighborsClassifier(), train=("flip", "shift"), image_shape=(-1, 1)),
+    Augmented(SVC(), support_vectors=True, image_shape=(-1, 1)),
+]
+
+
+@parametrize_with_checks(CONTRACT)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    ds = data.load("mnist-sample")
+    return np.asarray(ds.X_train[:600]), ds.y_train[:600]
+
+
+def test_copies_are_the_mirror_and_the_one_pixel_shifts():
+    images = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4) + 1
+    X = images.reshape(2, -1)
+    (flipped,) = augment(X, ("flip",), (3, 4))
+    assert np.array_equal(flipped.reshape(2, 3, 4), images[:, :, ::-1])
+    down, up, right, left = (c.reshape(2, 3, 4) for c in augment(X, ("shift",), (3, 4)))
+    assert np.array_equal(down[:, 1:], images[:, :-1]) and (down[:, 0] == 0).all()
+    assert np.array_equal(up[:, :-1], images[:, 1:]) and (up[:, -1] == 0).all()
+    assert np.array_equal(right[:, :, 1:], images[:, :, :-1])
+    assert (right[:, :, 0] == 0).all()
+    assert np.array_equal(left[:, :, :-1], images[:, :, 1:])
+    assert (left[:, :, -1] == 0).all()
+    assert all(c.dtype == np.float32 for c in augment(X, tuple(TRANSFORMS), (3, 4)))
+    assert np.array_equal(X, images.reshape(2, -1))  # the input is untouched
+
+
+class _Memory(KNeighborsClassifier):
+    """1-NN that also keeps the bytes of every row it was fitted on."""
+
+    def __init__(self):
+        super().__init__(n_neighbors=1)
+
+    def fit(self, X, y):
+        self.seen_ = {row.tobytes() for row in np.asarray(X)}
+        return super().fit(X, y)
+
+
+def test_cross_validation_never_trains_on_copies_of_validation_images(sample):
+    X, y = sample
+    model = Augmented(_Memory(), train=("flip", "shift"))
+    cv = cross_validate(model, X, y, cv=3, return_estimator=True, return_indices=True)
+    for fitted, train, test in zip(
+        cv["estimator"], cv["indices"]["train"], cv["indices"]["test"]
+    ):
+        seen = fitted.estimator_.seen_
+        assert fitted.n_augmented_ == 6 * len(train)
+        assert {r.tobytes() for r in X[train]} <= seen
+        for copy in augment(X[train], tuple(TRANSFORMS)):
+            assert {r.tobytes() for r in copy} <= seen
+        for held_out in [X[test], *augment(X[test], tuple(TRANSFORMS))]:
+            assert not seen & {r.tobytes() for r in held_out}
+
+
+def test_virtual_support_vectors_refit_on_the_support_vectors_copies(sample):
+    X, y = sample
+    svm = make_pipeline(PCA(n_components=30, random_state=0), SVC(C=10))
+    first = svm.fit(X, y)[-1]
+    model = Augmented(svm, train=("shift",), support_vectors=True).fit(X, y)
+    assert model.n_augmented_ == 5 * len(first.support_) < 5 * len(X)
+    # refitted on the support vectors and their copies: the PCA saw those
+    assert model.estimator_[0].n_samples_ == model.n_augmented_
+    with pytest.raises(ValueError, match="support_vectors=True needs an estimator"):
+        Augmented(LogisticRegression(), support_vectors=True).fit(X, y)
+
+
+def test_test_time_augmentation_averages_the_decision_function(sample):
+    X, y = sample
+    plain = Augmented(SVC(), train=("flip",)).fit(X[:400], y[:400])
+    assert np.array_equal(plain.predict(X[400:]), plain.estimator_.predict(X[400:]))
+    tta = Augmented(SVC(), train=("flip",), test=("flip",)).fit(X[:400], y[:400])
+    svc, rest = tta.estimator_, X[400:]
+    (mirror,) = augment(rest, ("flip",))
+    mean = (svc.decision_function(rest) + svc.decision_function(mirror)) / 2
+    assert np.allclose(tta.decision_function(rest), mean)
+    assert np.array_equal(tta.predict(rest), svc.classes_[mean.argmax(axis=1)])
+    proba = Augmented(LogisticRegression(max_iter=1000), test=("shift",)).fit(
+        X[:400], y[:400]
+    )
+    assert np.allclose(proba.predict_proba(rest).sum(axis=1), 1)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"train": "flip"}, "train must be a tuple of transformation names"),
+        ({"test": ("rotate",)}, "test: unknown transformation 'rotate'"),
+        ({"image_shape": (5, 5)}, "does not fit 784 features"),
+    ],
+)
+def test_bad_parameters_say_what_is_wrong(sample, params, message):
+    X, y = sample
+    with pytest.raises(ValueError, match=message):
+        Augmented(LogisticRegression(), **params).fit(X[:50], y[:50])
