@@ -107,7 +107,7 @@ class Engine:
 
 #: mnistbench's own subclasses of scikit-learn estimators that the other
 #: engines replace as they would the scikit-learn class.
-_SKLEARN_SUBCLASSES = {("mnistbench.decomposition", "PCA")}
+_SKLEARN_SUBCLASSES = {("mnistbench.decomposition", "PCA"), ("mnistbench.svm", "SVC")}
 
 
 def sklearn_name(est) -> str | None:

@@ -1,0 +1,77 @@
+"""mnistbench's SVC: libsvm's fit, predictions computed with BLAS."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.svm import SVC as LibsvmSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mnistbench import data
+from mnistbench.decomposition import PCA
+from mnistbench.svm import SVC
+
+# scikit-learn's own SVC fails these two checks the same way (its
+# PER_ESTIMATOR_XFAIL_CHECKS): libsvm's C scales with the sample weights.
+SAMPLE_WEIGHTS = {
+    f"check_sample_weight_equivalence_on_{kind}_data": "as sklearn.svm.SVC"
+    for kind in ("dense", "sparse")
+}
+
+
+@parametrize_with_checks([SVC()], expected_failed_checks=lambda _: SAMPLE_WEIGHTS)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def features():
+    ds = data.load("mnist-sample")
+    X = np.concatenate([ds.X_train, ds.X_test])
+    y = np.concatenate([ds.y_train, ds.y_test])
+    return PCA(n_components=30, random_state=0).fit(X[:2000]).transform(X), y
+
+
+def _votes(ovo, n):
+    votes = np.zeros((len(ovo), n), dtype=int)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    for p, (i, j) in enumerate(pairs):
+        votes[:, i] += ovo[:, p] > 0
+        votes[:, j] += ovo[:, p] <= 0
+    return votes
+
+
+def test_predictions_are_libsvms_ties_included(features):
+    X, y = features
+    params = dict(C=5.0, decision_function_shape="ovo")
+    ours = SVC(**params).fit(X[:2000], y[:2000])
+    theirs = LibsvmSVC(**params).fit(X[:2000], y[:2000])
+    rest = X[2000:]
+    ovo = theirs.decision_function(rest)
+    assert np.allclose(ours.decision_function(rest), ovo, rtol=0, atol=1e-9)
+    votes = _votes(ovo, 10)
+    tied = (votes == votes.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    assert tied.sum() >= 5  # libsvm gives these to the lowest class
+    assert np.array_equal(ours.predict(rest), theirs.predict(rest))
+    ours.decision_function_shape = theirs.decision_function_shape = "ovr"
+    assert np.allclose(ours.decision_function(rest), theirs.decision_function(rest))
+    assert np.array_equal(ours.predict(rest), theirs.predict(rest))
+
+
+@pytest.mark.parametrize(
+    "params, classes",
+    [({}, 2), ({"kernel": "linear"}, 10), ({"break_ties": True}, 10)],
+)
+def test_what_blas_does_not_cover_is_scikit_learns(features, params, classes):
+    X, y = features
+    keep = y < classes
+    X, y = X[keep][:1000], y[keep][:1000]
+    ours, theirs = SVC(**params).fit(X, y), LibsvmSVC(**params).fit(X, y)
+    # break_ties predicts the argmax of the (BLAS) decision function
+    dec = ours.decision_function(X)
+    assert np.allclose(dec, theirs.decision_function(X), rtol=0, atol=1e-9)
+    assert np.array_equal(ours.predict(X), theirs.predict(X))
+    sparse = sp.csr_matrix(X)
+    ours, theirs = SVC().fit(sparse, y), LibsvmSVC().fit(sparse, y)
+    assert np.array_equal(
+        ours.decision_function(sparse), theirs.decision_function(sparse)
+    )
