@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from joblib import parallel_config
 from sklearn.svm import SVC as LibsvmSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -20,7 +21,8 @@ SAMPLE_WEIGHTS = {
 
 @parametrize_with_checks([SVC()], expected_failed_checks=lambda _: SAMPLE_WEIGHTS)
 def test_sklearn_contract(estimator, check):
-    check(estimator)
+    with parallel_config(n_jobs=2):  # pairs fitted side by side
+        check(estimator)
 
 
 @pytest.fixture(scope="module")
@@ -74,4 +76,34 @@ def test_what_blas_does_not_cover_is_scikit_learns(features, params, classes):
     ours, theirs = SVC().fit(sparse, y), LibsvmSVC().fit(sparse, y)
     assert np.array_equal(
         ours.decision_function(sparse), theirs.decision_function(sparse)
+    )
+
+
+def test_pairs_fitted_side_by_side_are_libsvms_model(features):
+    X, y = features
+    theirs = LibsvmSVC(C=5.0).fit(X[:2000], y[:2000])
+    with parallel_config(n_jobs=2):
+        ours = SVC(C=5.0).fit(X[:2000], y[:2000])
+    for attr in (
+        "support_",
+        "support_vectors_",
+        "n_support_",
+        "dual_coef_",
+        "intercept_",
+        "n_iter_",
+        "fit_status_",
+    ):
+        mine, libsvm = getattr(ours, attr), getattr(theirs, attr)
+        assert (
+            np.array_equal(mine, libsvm)
+            and np.asarray(mine).dtype == np.asarray(libsvm).dtype
+        ), attr
+    rest = X[2000:]
+    # libsvm's own prediction code reads the assembled model
+    assert np.array_equal(LibsvmSVC.predict(ours, rest), theirs.predict(rest))
+    with parallel_config(n_jobs=2):  # what it does not cover is libsvm's fit
+        weighted = SVC(class_weight="balanced").fit(X[:500], y[:500])
+    assert np.array_equal(
+        weighted.dual_coef_,
+        LibsvmSVC(class_weight="balanced").fit(X[:500], y[:500]).dual_coef_,
     )
