@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -412,7 +412,8 @@ CANDIDATES = {
 def _fit_score(factory, threads, X_fit, y_fit, X_val, y_val):
     warnings.simplefilter("ignore")  # convergence notes of the peer's solvers
     model = factory()
-    with threadpool_limits(threads):
+    # as in a job of `mnistbench run`: BLAS and joblib held to `threads`
+    with threadpool_limits(threads), parallel_config(n_jobs=threads):
         start = time.perf_counter()
         model.fit(X_fit, y_fit)
         fit_s = time.perf_counter() - start

@@ -81,6 +81,7 @@ class SVC(_SVC):
             max_iter=self.max_iter,
             random_seed=random_seed,
         )
+        _libsvm.set_verbosity_wrap(self.verbose)  # libsvm prints unless told
         rows = [np.flatnonzero((y == i) | (y == j)) for i, j in _pairs(n_classes)]
         fits = Parallel(n_jobs=workers, prefer="threads")(
             delayed(_libsvm.fit)(X[r], y[r], **params) for r in rows

@@ -218,3 +218,32 @@ def test_bench_engines_cli_needs_two_engines(tmp_path):
     )
     assert cli.returncode == 2 and cli.stderr.count("\n") == 1
     assert "at least two engines" in cli.stderr and "Traceback" not in cli.stderr
+
+
+@needs_sklearnex
+def test_sklearnex_reaches_into_augmented(tmp_path):
+    """The sota-plus pipelines wrap a pipeline in Augmented: what it fits is
+    converted (mnistbench's SVC is scikit-learn's, so sklearnex's replaces
+    it), the augmentation is kept, and ran_on names the converted steps."""
+    pipe = pipelines.get("hog_svm_flips")
+    augmented = engines.convert(pipe, "sklearnex").named_steps["clf"]
+    assert augmented.get_params(deep=False)["train"] == ("flip", "shift")
+    inner = augmented.estimator
+    assert type(inner.named_steps["clf"]).__module__.startswith("sklearnex")
+    assert type(pipe.named_steps["clf"].estimator.named_steps["clf"]).__module__ == (
+        "mnistbench.svm"
+    )
+    rows = runner.run(
+        ["hog_svm_flips", "hog_svm_shifts"],
+        datasets=["mnist-sample"],
+        train_size=600,
+        engine="sklearnex",
+        out=tmp_path,
+        plots=False,
+    ).rows.set_index("pipeline")
+    assert (rows["status"] == "ok").all() and (rows["accuracy"] > 0.85).all()
+    for name in ("hog_svm_flips", "hog_svm_shifts"):
+        # HOG (and Deskew) are ours: cpu; the SVC ran in oneDAL; sklearnex's
+        # PCA may fall back on these inputs, and then says so
+        kind, _, places = rows.loc[name, "ran_on"].partition(":")
+        assert kind == "clf" and {"cpu", "cpu-onedal"} <= set(places.split("+"))

@@ -107,3 +107,10 @@ def test_pairs_fitted_side_by_side_are_libsvms_model(features):
         weighted.dual_coef_,
         LibsvmSVC(class_weight="balanced").fit(X[:500], y[:500]).dual_coef_,
     )
+
+
+def test_pairs_fitted_side_by_side_print_nothing(features, capfd):
+    X, y = features
+    with parallel_config(n_jobs=2):
+        SVC().fit(X[:300], y[:300])
+    assert capfd.readouterr().out == ""

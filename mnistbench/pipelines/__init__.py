@@ -41,6 +41,8 @@ from mnistbench.pipelines._builtin import (
     hog_and_pixels,
     hog_knn,
     hog_svm,
+    hog_svm_flips,
+    hog_svm_shifts,
     knn,
     logreg,
     make,
@@ -315,4 +317,6 @@ for _factory in (logreg, svm, rf, knn, pca_mlp):
     register(_factory.__name__, _factory, source="mnistbench")
 for _factory in (deskew_knn, hog_knn, deskew_svm, hog_svm):
     register(_factory.__name__, _factory, source="mnistbench", group="sota")
+for _factory in (hog_svm_flips, hog_svm_shifts):
+    register(_factory.__name__, _factory, source="mnistbench", group="sota-plus")
 del _factory

@@ -16,8 +16,10 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from mnistbench.augmentation import Augmented
 from mnistbench.decomposition import PCA
 from mnistbench.preprocessing import HOG, Deskew, GrayLevels
+from mnistbench.svm import SVC as BlasSVC
 
 #: The step names every pipeline has, so ``clf__C`` means the same everywhere.
 STEPS = ("scale", "reduce", "clf")
@@ -237,4 +239,77 @@ def hog_svm() -> Pipeline:
     return make(
         scale=hog_and_pixels(),
         clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
+    )
+
+
+# --- the sota-plus group: what the images may look like ----------------------
+# hog_svm taught how the images vary (mirror images, one-pixel shifts) by
+# training on transformed copies of its support vectors, as the virtual SVMs of
+# LeCun's table, and averaged over the same copies at test time. Chosen on the
+# validation split of Fashion-MNIST's training set (clothes) and by 5-fold
+# cross-validation on mnist-sample's training set (digits); see
+# results/tuning/. They fit in minutes, not seconds: a group of their own.
+
+
+def hog_svm_flips() -> Pipeline:
+    """For clothes: hog_svm on mirror images and one-pixel shifts of its
+    support vectors, with test-time augmentation (TTA).
+
+    ``Augmented`` fits ``hog_svm``'s features and SVC (C=10) on the training
+    images, keeps the support vectors, and refits on them and their mirror
+    images and four one-pixel shifts ("virtual support vectors", DeCoste and
+    Schölkopf 2002). **Test-time augmentation**: each test image is
+    classified by the decision function averaged over it, its mirror image
+    and its four shifts, so predicting costs six passes. A mirrored shirt is
+    still a shirt, so flips suit clothes; never use them for digits
+    (``hog_svm_shifts``). On the validation split of Fashion-MNIST's
+    training set (50,000 images): PLACEHOLDER_VAL. The SVC fits its
+    one-vs-one pairs on every thread the job has and predicts with BLAS
+    (``mnistbench.svm.SVC``: libsvm's model and predictions). Anchors: the
+    Fashion-MNIST benchmark table's HOG+SVM at 0.926 (submitted, not
+    checked); LeCun's table: virtual SVMs with 1-pixel jitter at 0.68% MNIST
+    error (DeCoste and Schölkopf 2002), against 1.4% for a plain RBF SVM.
+    """
+    return make(
+        clf=Augmented(
+            make(
+                scale=hog_and_pixels(),
+                clf=BlasSVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
+            ),
+            train=("flip", "shift"),
+            test=("flip", "shift"),
+            support_vectors=True,
+        )
+    )
+
+
+def hog_svm_shifts() -> Pipeline:
+    """For handwriting: deskewed images, HOG with 3x3-cell blocks and an SVM
+    refitted on one-pixel shifts of its support vectors.
+
+    ``Deskew``, then ``hog_and_pixels`` with 3x3-cell HOG blocks (digits are
+    strokes: larger blocks normalise them over more context), and an SVC
+    (C=10) refitted on its support vectors and their four one-pixel shifts
+    ("virtual support vectors"). Only shifts: a mirrored 2, 3, 4, 5, 7 or 9 is
+    no digit. No test-time augmentation (on digits it scored no better). By
+    5-fold cross-validation on mnist-sample's 4,000 training images: 0.987,
+    against 0.980 for hog_svm's features without shifts; deskewing,
+    3x3-cell blocks and the virtual support vectors each helped, and training
+    on shifts of every image instead scored 0.985-0.987 at twice the fit time.
+    Anchors: LeCun's table lists virtual SVMs (degree-9 polynomial) with
+    1-pixel jitter at 0.68% MNIST error, 0.56% with deskewing and 2-pixel
+    jitter (DeCoste and Schölkopf 2002).
+    """
+    return make(
+        clf=Augmented(
+            make(
+                scale=Deskew(),
+                reduce=hog_and_pixels().set_params(
+                    hog__extract__cells_per_block=(3, 3)
+                ),
+                clf=BlasSVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
+            ),
+            train=("shift",),
+            support_vectors=True,
+        )
     )
