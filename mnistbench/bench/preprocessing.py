@@ -1,6 +1,7 @@
 """The preprocessing axis: each classifier on raw pixels (``svm``), on
-deskewed images (``deskew_svm``) and on HOG features (``hog_svm``), in one
-run, accuracy and time side by side."""
+deskewed images (``deskew_svm``), on HOG features (``hog_svm``) and on HOG
+features with augmented training images (``hog_svm_flips``,
+``hog_svm_shifts``), in one run, accuracy and time side by side."""
 
 from __future__ import annotations
 
@@ -28,9 +29,16 @@ __all__ = [
 ]
 
 
-# Preprocessing -> the prefix of its pipelines' names: `svm` runs on raw
-# pixels, `deskew_svm` on deskewed images, `hog_svm` on HOG features.
-PREPROCESSING = {"raw": "", "deskew": "deskew_", "hog": "hog_"}
+# Preprocessing -> its pipelines' names, "{}" standing for the classifier's:
+# `svm` runs on raw pixels, `deskew_svm` on deskewed images, `hog_svm` on HOG
+# features, `hog_svm_flips` and `hog_svm_shifts` also on augmented images.
+PREPROCESSING = {
+    "raw": "{}",
+    "deskew": "deskew_{}",
+    "hog": "hog_{}",
+    "hog+flips": "hog_{}_flips",
+    "hog+shifts": "hog_{}_shifts",
+}
 
 
 @dataclass
@@ -45,14 +53,14 @@ class PreprocessingComparison:
 
 def preprocessing_variants(classifier: str) -> dict[str, str]:
     """The registered pipelines of ``classifier`` by preprocessing, e.g.
-    ``{"raw": "svm", "deskew": "deskew_svm", "hog": "hog_svm"}``."""
+    ``{"raw": "svm", "deskew": "deskew_svm", "hog": "hog_svm", ...}``."""
     from mnistbench import pipelines
 
     registered = set(pipelines.available())
     return {
-        prep: prefix + classifier
-        for prep, prefix in PREPROCESSING.items()
-        if prefix + classifier in registered
+        prep: template.format(classifier)
+        for prep, template in PREPROCESSING.items()
+        if template.format(classifier) in registered
     }
 
 
@@ -64,7 +72,8 @@ def compare_preprocessing(
     on_result: Callable[[Job, dict], None] | None = None,
     **options,
 ) -> PreprocessingComparison:
-    """Run each classifier's raw, deskewed and HOG pipelines in one run.
+    """Run each classifier's raw, deskewed, HOG and augmented pipelines in
+    one run.
 
     ``classifiers`` are raw pipelines' names (default: every one that has a
     deskewed or HOG variant registered). The run is a real run into
@@ -78,7 +87,9 @@ def compare_preprocessing(
     variants = {name: preprocessing_variants(name) for name in chosen}
     for name, found in variants.items():
         if "raw" not in found or len(found) < 2:
-            prefixes = ", ".join(p + name for p in PREPROCESSING.values() if p)
+            prefixes = ", ".join(
+                t.format(name) for t in PREPROCESSING.values() if t != "{}"
+            )
             raise BenchError(
                 f"{name!r} has no preprocessing variants to compare: register "
                 f"{prefixes} (classifiers with variants: "
@@ -95,13 +106,19 @@ def compare_preprocessing(
 
 
 def _with_variants() -> list[str]:
-    """The raw pipelines that have a registered deskew_ or hog_ variant."""
+    """The raw pipelines that have a registered variant (deskew_X, hog_X, ...)."""
     from mnistbench import pipelines
 
+    variants = [t.split("{}") for t in PREPROCESSING.values() if t != "{}"]
     return [
         name
         for name in pipelines.available()
-        if not any(p and name.startswith(p) for p in PREPROCESSING.values())
+        if not any(
+            name.startswith(head)
+            and name.endswith(tail)
+            and len(name) > len(head) + len(tail)
+            for head, tail in variants
+        )
         and len(preprocessing_variants(name)) > 1
     ]
 
