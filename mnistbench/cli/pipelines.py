@@ -19,7 +19,15 @@ def _step_name(est) -> str:
         parts = [_step_name(part) for _, part in est.transformer_list]
         return " + ".join(f"({p})" if " " in p else p for p in parts)
     if isinstance(est, Pipeline):
-        return " → ".join(_step_name(part) for _, part in est.steps)
+        return (
+            " → ".join(
+                _step_name(part) for _, part in est.steps if part != "passthrough"
+            )
+            or "·"
+        )
+    inner = est.get_params(deep=False).get("estimator")
+    if inner is not None:  # a meta-estimator: Augmented(HOG → SVC)
+        return f"{type(est).__name__}({_step_name(inner)})"
     return type(est).__name__
 
 

@@ -49,7 +49,8 @@ __all__ = ["leaderboard", "run"]
     multiple=True,
     metavar="GROUP",
     help="Run every pipeline of this group (repeatable), e.g. sota: deskewing "
-    "and HOG features (see `mnistbench pipelines`).",
+    "and HOG features; sota-plus: augmented training images, minutes per fit "
+    "(see `mnistbench pipelines`).",
 )
 @datasets_option(
     ("mnist",),
