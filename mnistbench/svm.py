@@ -63,7 +63,7 @@ class SVC(_SVC):
             or self.class_weight is not None
             or self._impl != "c_svc"
             or callable(self.kernel)
-            or self._effective_probability
+            or getattr(self, "_effective_probability", self.probability)
         ):
             return super()._dense_fit(
                 X, y, sample_weight, solver_type, kernel, random_seed
