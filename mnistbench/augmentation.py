@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mnistbench.preprocessing import image_shape
 
-__all__ = ["TRANSFORMS", "Augmented", "augment"]
+__all__ = ["TRANSFORMS", "Augmented", "augment", "test_time_transforms"]
 
 
 def _flip(images: np.ndarray) -> list[np.ndarray]:
@@ -204,6 +204,14 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:  # two classes: the sign
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+def test_time_transforms(estimator) -> tuple[str, ...]:
+    """The transformations ``estimator`` (a pipeline, say) averages over at
+    prediction time, through every ``Augmented`` inside it; () for none."""
+    found = [estimator, *estimator.get_params(deep=True).values()]
+    names = [n for v in found if isinstance(v, Augmented) for n in v.test]
+    return tuple(dict.fromkeys(names))
 
 
 def _final(estimator):

@@ -181,12 +181,33 @@ def _leaderboard(doc: Doc, r: _Results) -> None:
         f"(2,000 resamples). With {r.n_test:,} test images an accuracy near 0.9 is "
         f"uncertain by about ±{1.96 * np.sqrt(0.09 / r.n_test):.4f} on its own."
     )
+    for line in _test_time_augmentation(r.summary["pipeline"]):
+        doc.para(line, cls="note")
     if (r.summary["n_seeds"] < 2).all():
         doc.para(
             f"{NOT_ENOUGH} for a spread over seeds: every pipeline ran with one seed "
             "(run with --seed 0 --seed 1 --seed 2 to get one).",
             cls="note",
         )
+
+
+def _test_time_augmentation(names) -> list[str]:
+    """A sentence for each registered pipeline that predicts with test-time
+    augmentation: its accuracy is not that of one pass over the test set."""
+    from mnistbench import pipelines
+    from mnistbench.augmentation import test_time_transforms
+
+    registered = set(pipelines.available())
+    lines = []
+    for name in dict.fromkeys(names):
+        copies = test_time_transforms(pipelines.get(name)) if name in registered else ()
+        if copies:
+            lines.append(
+                f"{name} uses test-time augmentation: each test image is classified "
+                "by the decision function averaged over it and its copies "
+                f"({', '.join(copies)}), so each prediction costs several passes."
+            )
+    return lines
 
 
 def _significance(doc: Doc, r: _Results) -> None:

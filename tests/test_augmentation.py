@@ -116,3 +116,15 @@ def test_bad_parameters_say_what_is_wrong(sample, params, message):
     X, y = sample
     with pytest.raises(ValueError, match=message):
         Augmented(LogisticRegression(), **params).fit(X[:50], y[:50])
+
+
+def test_test_time_augmentation_is_named_where_results_show():
+    from mnistbench import pipelines, report
+    from mnistbench.augmentation import test_time_transforms
+
+    assert test_time_transforms(pipelines.get("hog_svm_flips")) == ("flip", "shift")
+    assert test_time_transforms(pipelines.get("hog_svm_shifts")) == ()
+    assert test_time_transforms(Augmented(SVC(), test=("shift",))) == ("shift",)
+    assert "test-time augmentation" in pipelines.describe("hog_svm_flips").lower()
+    (line,) = report._test_time_augmentation(["svm", "hog_svm_flips", "mine"])
+    assert line.startswith("hog_svm_flips uses test-time augmentation")

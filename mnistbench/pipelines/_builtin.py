@@ -263,7 +263,9 @@ def hog_svm_flips() -> Pipeline:
     and its four shifts, so predicting costs six passes. A mirrored shirt is
     still a shirt, so flips suit clothes; never use them for digits
     (``hog_svm_shifts``). On the validation split of Fashion-MNIST's
-    training set (50,000 images): PLACEHOLDER_VAL. The SVC fits its
+    training set (50,000 images): 0.929, against 0.922 for ``hog_svm``, 0.925
+    without the test-time shifts and 0.925 from mirror images alone. It refits
+    on about 87,000 images: minutes, not seconds. The SVC fits its
     one-vs-one pairs on every thread the job has and predicts with BLAS
     (``mnistbench.svm.SVC``: libsvm's model and predictions). Anchors: the
     Fashion-MNIST benchmark table's HOG+SVM at 0.926 (submitted, not
