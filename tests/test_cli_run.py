@@ -67,8 +67,11 @@ def test_run_a_group(runner, tmp_path):
     ("args", "needles"),
     [
         (["run", "cnn"], ["unknown pipeline 'cnn'", "logreg"]),
-        (["run"], ["no pipeline given", "--all", "--group (core, sota)"]),
-        (["run", "--group", "cnns"], ["unknown pipeline group 'cnns'", "core, sota"]),
+        (["run"], ["no pipeline given", "--all", "--group (core, sota, sota-plus)"]),
+        (
+            ["run", "--group", "cnns"],
+            ["unknown pipeline group 'cnns'", "core, sota, sota-plus"],
+        ),
         (["run", "knn", "--all"], ["not both"]),
         (["run", "knn", "--n-jobs", "0"], ["--n-jobs must be a positive"]),
         (["run", "knn", "--train-size", "9"], ["at least 10"]),
