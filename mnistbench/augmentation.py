@@ -135,6 +135,8 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The class labels.
     n_augmented_ : int
         How many images ``estimator_`` was fitted on, copies included.
+    image_shape_ : (int, int)
+        The image shape used.
     """
 
     def __init__(
@@ -156,7 +158,7 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         _check_names(self.train, "train")
         _check_names(self.test, "test")
-        self._shape = image_shape(X.shape[1], self.image_shape)
+        self.image_shape_ = image_shape(X.shape[1], self.image_shape)
         if self.support_vectors:
             first = clone(self.estimator).fit(X, y)
             support = getattr(_final(first), "support_", None)
@@ -166,7 +168,7 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"support vector machine (support_), not {type(first).__name__}"
                 )
             X, y = X[support], y[support]
-        copies = augment(X, self.train, self._shape)
+        copies = augment(X, self.train, self.image_shape_)
         X_all = np.concatenate([X, *copies]) if copies else X
         y_all = np.tile(y, 1 + len(copies))
         self.estimator_ = clone(self.estimator).fit(X_all, y_all)
@@ -177,7 +179,7 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _views(self, X):
         check_is_fitted(self, "estimator_")
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
-        return [X, *augment(X, self.test, self._shape)]
+        return [X, *augment(X, self.test, self.image_shape_)]
 
     @available_if(_has("decision_function"))
     def decision_function(self, X):

@@ -25,7 +25,9 @@ def _step_name(est) -> str:
             )
             or "·"
         )
-    inner = est.get_params(deep=False).get("estimator")
+    from mnistbench.engines import wrapped_estimator
+
+    inner = wrapped_estimator(est)
     if inner is not None:  # a meta-estimator: Augmented(HOG → SVC)
         return f"{type(est).__name__}({_step_name(inner)})"
     return type(est).__name__

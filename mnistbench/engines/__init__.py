@@ -33,6 +33,7 @@ from mnistbench.engines._base import (
     HostDevice,
     leaf_estimators,
     map_steps,
+    wrapped_estimator,
 )
 from mnistbench.engines.cuml import ENGINE as _CUML
 from mnistbench.engines.sklearn import ENGINE as _SKLEARN
@@ -54,6 +55,7 @@ __all__ = [
     "get",
     "leaf_estimators",
     "map_steps",
+    "wrapped_estimator",
 ]
 
 _BY_NAME = {e.name: e for e in (_SKLEARN, _SKLEARNEX, _CUML)}

@@ -25,6 +25,7 @@ __all__ = [
     "is_estimator",
     "leaf_estimators",
     "map_steps",
+    "wrapped_estimator",
 ]
 
 
@@ -127,7 +128,7 @@ def is_estimator(step) -> bool:
     return callable(getattr(step, "fit", None)) and hasattr(step, "get_params")
 
 
-def _wrapped(step):
+def wrapped_estimator(step):
     """The estimator a meta-estimator such as ``Augmented`` wraps (its
     ``estimator`` parameter), or None."""
     if not is_estimator(step):
@@ -152,7 +153,7 @@ def map_steps(step, swap: Callable):
         )
     if not is_estimator(step):  # "passthrough", None
         return step
-    inner = _wrapped(step)
+    inner = wrapped_estimator(step)
     if inner is not None:  # e.g. Augmented(pipeline): convert what it fits
         params = step.get_params(deep=False)
         return type(step)(**{**params, "estimator": map_steps(inner, swap)})
@@ -168,7 +169,7 @@ def leaf_estimators(step) -> Iterator:
         subs = step.steps if isinstance(step, Pipeline) else step.transformer_list
         for _, sub in subs:
             yield from leaf_estimators(sub)
-    elif _wrapped(step) is not None:
-        yield from leaf_estimators(_wrapped(step))
+    elif (inner := wrapped_estimator(step)) is not None:
+        yield from leaf_estimators(inner)
     elif is_estimator(step):
         yield step
