@@ -14,6 +14,9 @@ on a copy of a validation image. The transformations are named in
 ``"shift"``
     the four copies moved by one pixel up, down, left and right, blank
     pixels filled with 0 (LeCun's "virtual" examples). Right for both.
+``"diag"``
+    the four copies moved by one pixel diagonally (down and right, down and
+    left, up and right, up and left), blank pixels filled with 0.
 
 >>> from sklearn.svm import SVC
 >>> model = Augmented(SVC(), train=("flip",), test=("flip",))  # doctest: +SKIP
@@ -38,16 +41,24 @@ def _flip(images: np.ndarray) -> list[np.ndarray]:
     return [images[:, :, ::-1]]
 
 
-def _shift(images: np.ndarray) -> list[np.ndarray]:
-    copies = []
-    for axis in (1, 2):
-        for step in (1, -1):
-            moved = np.roll(images, step, axis=axis)
+def _moved(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The images moved by ``rows`` down and ``cols`` right (each -1, 0 or
+    1), the pixels moved in from outside set to 0."""
+    moved = np.roll(images, (rows, cols), axis=(1, 2))
+    for axis, step in ((1, rows), (2, cols)):
+        if step:  # blank what rolled round
             edge = [slice(None)] * 3
-            edge[axis] = 0 if step == 1 else -1  # what rolled round: blank it
+            edge[axis] = 0 if step == 1 else -1
             moved[tuple(edge)] = 0
-            copies.append(moved)
-    return copies
+    return moved
+
+
+def _shift(images: np.ndarray) -> list[np.ndarray]:
+    return [_moved(images, r, c) for r, c in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+
+
+def _diag(images: np.ndarray) -> list[np.ndarray]:
+    return [_moved(images, r, c) for r, c in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
 
 
 #: name -> function of a batch of images (n, height, width) returning the
@@ -55,6 +66,7 @@ def _shift(images: np.ndarray) -> list[np.ndarray]:
 TRANSFORMS: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "flip": _flip,
     "shift": _shift,
+    "diag": _diag,
 }
 
 

@@ -42,7 +42,8 @@ class SVC(_SVC):
     The parameters and fitted attributes are scikit-learn's, and so is the
     model. With more than two classes, dense input, no sample or class
     weights and ``probability`` off, ``fit`` runs libsvm on each pair of
-    classes in parallel when joblib allows more than one job, and
+    classes in parallel when joblib allows more than one job, the largest
+    pairs first and ``cache_size`` shared among the threads, and
     ``predict`` and ``decision_function`` (RBF kernel) compute from
     ``support_vectors_``, ``dual_coef_`` and ``intercept_`` as libsvm does
     (one-vs-one votes, the lowest class winning a tie) with matrix products
@@ -75,7 +76,7 @@ class SVC(_SVC):
             degree=self.degree,
             shrinking=self.shrinking,
             tol=self.tol,
-            cache_size=self.cache_size,
+            cache_size=self.cache_size / workers,  # cache_size is the total
             coef0=self.coef0,
             gamma=self._gamma,
             max_iter=self.max_iter,
@@ -83,9 +84,14 @@ class SVC(_SVC):
         )
         _libsvm.set_verbosity_wrap(self.verbose)  # libsvm prints unless told
         rows = [np.flatnonzero((y == i) | (y == j)) for i, j in _pairs(n_classes)]
-        fits = Parallel(n_jobs=workers, prefer="threads")(
-            delayed(_libsvm.fit)(X[r], y[r], **params) for r in rows
+        # the largest pairs first, so that no large one starts last
+        order = sorted(range(len(rows)), key=lambda p: -len(rows[p]))
+        done = Parallel(n_jobs=workers, prefer="threads")(
+            delayed(_libsvm.fit)(X[rows[p]], y[rows[p]], **params) for p in order
         )
+        fits = [None] * len(rows)
+        for p, fit in zip(order, done):
+            fits[p] = fit
         self._assemble(X, y, rows, fits)
         self._warn_from_fit_status()
 
@@ -125,17 +131,26 @@ class SVC(_SVC):
     def _ovo(self, X) -> np.ndarray:
         """libsvm's one-vs-one decision values, pairs (i, j) for i < j."""
         X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
-        sv = self.support_vectors_
+        sv, gamma = self.support_vectors_, self._gamma
         weights = _pair_weights(self.dual_coef_, self.n_support_)
-        sv_norms = np.einsum("ij,ij->i", sv, sv)
+        # -gamma |x - s|^2 = [x, |x|^2, 1] . [2 gamma s, -gamma, -gamma |s|^2]:
+        # one matrix product gives the exponents, with no pass over the
+        # (images x support vectors) matrix but the exponential.
+        right = np.hstack(
+            [
+                2.0 * gamma * sv,
+                np.full((len(sv), 1), -gamma),
+                -gamma * np.einsum("ij,ij->i", sv, sv)[:, None],
+            ]
+        )
+        left = np.hstack(
+            [X, np.einsum("ij,ij->i", X, X)[:, None], np.ones((len(X), 1))]
+        )
         out = np.empty((len(X), weights.shape[1]))
         step = max(1, CHUNK_BYTES // (8 * max(len(sv), 1)))
         for start in range(0, len(X), step):
-            chunk = X[start : start + step]
-            sq = np.einsum("ij,ij->i", chunk, chunk)[:, None] + sv_norms
-            sq -= 2.0 * (chunk @ sv.T)
-            kernel = np.exp(-self._gamma * sq, out=sq)
-            out[start : start + step] = kernel @ weights
+            kernel = left[start : start + step] @ right.T
+            out[start : start + step] = np.exp(kernel, out=kernel) @ weights
         return out + self.intercept_
 
     def decision_function(self, X):

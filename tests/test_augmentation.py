@@ -33,7 +33,7 @@ def sample():
     return np.asarray(ds.X_train[:600]), ds.y_train[:600]
 
 
-def test_copies_are_the_mirror_and_the_one_pixel_shifts():
+def test_copies_are_the_mirror_and_the_one_pixel_shifts():  # and diagonal ones
     images = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4) + 1
     X = images.reshape(2, -1)
     (flipped,) = augment(X, ("flip",), (3, 4))
@@ -45,6 +45,16 @@ def test_copies_are_the_mirror_and_the_one_pixel_shifts():
     assert (right[:, :, 0] == 0).all()
     assert np.array_equal(left[:, :, :-1], images[:, :, 1:])
     assert (left[:, :, -1] == 0).all()
+    for copy, (r, c) in zip(
+        augment(X, ("diag",), (3, 4)), [(1, 1), (1, -1), (-1, 1), (-1, -1)]
+    ):
+        # pixel (i, j) of the copy is pixel (i - r, j - c) of the image, or 0
+        expected = np.zeros_like(images)
+        rows, cols = slice(max(r, 0), 3 + min(r, 0)), slice(max(c, 0), 4 + min(c, 0))
+        from_rows = slice(max(-r, 0), 3 + min(-r, 0))
+        from_cols = slice(max(-c, 0), 4 + min(-c, 0))
+        expected[:, rows, cols] = images[:, from_rows, from_cols]
+        assert np.array_equal(copy.reshape(2, 3, 4), expected)
     assert all(c.dtype == np.float32 for c in augment(X, tuple(TRANSFORMS), (3, 4)))
     assert np.array_equal(X, images.reshape(2, -1))  # the input is untouched
 
@@ -62,17 +72,18 @@ class _Memory(KNeighborsClassifier):
 
 def test_cross_validation_never_trains_on_copies_of_validation_images(sample):
     X, y = sample
-    model = Augmented(_Memory(), train=("flip", "shift"))
+    names = tuple(TRANSFORMS)
+    model = Augmented(_Memory(), train=names)
     cv = cross_validate(model, X, y, cv=3, return_estimator=True, return_indices=True)
     for fitted, train, test in zip(
         cv["estimator"], cv["indices"]["train"], cv["indices"]["test"]
     ):
         seen = fitted.estimator_.seen_
-        assert fitted.n_augmented_ == 6 * len(train)
+        assert fitted.n_augmented_ == (1 + 1 + 4 + 4) * len(train)
         assert {r.tobytes() for r in X[train]} <= seen
-        for copy in augment(X[train], tuple(TRANSFORMS)):
+        for copy in augment(X[train], names):
             assert {r.tobytes() for r in copy} <= seen
-        for held_out in [X[test], *augment(X[test], tuple(TRANSFORMS))]:
+        for held_out in [X[test], *augment(X[test], names)]:
             assert not seen & {r.tobytes() for r in held_out}
 
 
