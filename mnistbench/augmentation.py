@@ -180,9 +180,11 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"support vector machine (support_), not {type(first).__name__}"
                 )
             X, y = X[support], y[support]
+            del first  # only its support vectors are needed
         copies = augment(X, self.train, self.image_shape_)
         X_all = np.concatenate([X, *copies]) if copies else X
         y_all = np.tile(y, 1 + len(copies))
+        del copies  # in X_all now: memory for the refit
         self.estimator_ = clone(self.estimator).fit(X_all, y_all)
         self.classes_ = self.estimator_.classes_
         self.n_augmented_ = len(X_all)

@@ -148,9 +148,10 @@ class SVC(_SVC):
         )
         out = np.empty((len(X), weights.shape[1]))
         step = max(1, CHUNK_BYTES // (8 * max(len(sv), 1)))
+        workers = effective_n_jobs(None)
         for start in range(0, len(X), step):
             kernel = left[start : start + step] @ right.T
-            out[start : start + step] = np.exp(kernel, out=kernel) @ weights
+            out[start : start + step] = _exp(kernel, workers) @ weights
         return out + self.intercept_
 
     def decision_function(self, X):
@@ -174,6 +175,17 @@ class SVC(_SVC):
             votes[:, i] += wins
             votes[:, j] += ~wins
         return self.classes_[np.argmax(votes, axis=1)]  # the first maximum
+
+
+def _exp(a: np.ndarray, workers: int) -> np.ndarray:
+    """``np.exp(a, out=a)``, on ``workers`` threads (numpy computes it on
+    one and releases the GIL)."""
+    if workers < 2 or len(a) < 2:
+        return np.exp(a, out=a)
+    Parallel(n_jobs=workers, prefer="threads")(
+        delayed(np.exp)(part, out=part) for part in np.array_split(a, workers)
+    )
+    return a
 
 
 def _pairs(n: int) -> list[tuple[int, int]]:

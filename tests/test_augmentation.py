@@ -133,7 +133,11 @@ def test_test_time_augmentation_is_named_where_results_show():
     from mnistbench import pipelines, report
     from mnistbench.augmentation import test_time_transforms
 
-    assert test_time_transforms(pipelines.get("hog_svm_flips")) == ("flip", "shift")
+    assert test_time_transforms(pipelines.get("hog_svm_flips")) == (
+        "flip",
+        "shift",
+        "diag",
+    )
     assert test_time_transforms(pipelines.get("hog_svm_shifts")) == ()
     assert test_time_transforms(Augmented(SVC(), test=("shift",))) == ("shift",)
     assert "test-time augmentation" in pipelines.describe("hog_svm_flips").lower()

@@ -42,21 +42,23 @@ def _votes(ovo, n):
     return votes
 
 
-def test_predictions_are_libsvms_ties_included(features):
+@pytest.mark.parametrize("n_jobs", [1, 2])  # 2: the exponentials on two threads
+def test_predictions_are_libsvms_ties_included(features, n_jobs):
     X, y = features
     params = dict(C=5.0, decision_function_shape="ovo")
     ours = SVC(**params).fit(X[:2000], y[:2000])
     theirs = LibsvmSVC(**params).fit(X[:2000], y[:2000])
     rest = X[2000:]
     ovo = theirs.decision_function(rest)
-    assert np.allclose(ours.decision_function(rest), ovo, rtol=0, atol=1e-9)
-    votes = _votes(ovo, 10)
-    tied = (votes == votes.max(axis=1, keepdims=True)).sum(axis=1) > 1
-    assert tied.sum() >= 5  # libsvm gives these to the lowest class
-    assert np.array_equal(ours.predict(rest), theirs.predict(rest))
-    ours.decision_function_shape = theirs.decision_function_shape = "ovr"
-    assert np.allclose(ours.decision_function(rest), theirs.decision_function(rest))
-    assert np.array_equal(ours.predict(rest), theirs.predict(rest))
+    with parallel_config(n_jobs=n_jobs):
+        assert np.allclose(ours.decision_function(rest), ovo, rtol=0, atol=1e-9)
+        votes = _votes(ovo, 10)
+        tied = (votes == votes.max(axis=1, keepdims=True)).sum(axis=1) > 1
+        assert tied.sum() >= 5  # libsvm gives these to the lowest class
+        assert np.array_equal(ours.predict(rest), theirs.predict(rest))
+        ours.decision_function_shape = theirs.decision_function_shape = "ovr"
+        assert np.allclose(ours.decision_function(rest), theirs.decision_function(rest))
+        assert np.array_equal(ours.predict(rest), theirs.predict(rest))
 
 
 @pytest.mark.parametrize(
