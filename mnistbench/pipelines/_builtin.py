@@ -266,7 +266,8 @@ def hog_svm_flips() -> Pipeline:
     Fashion-MNIST's training set (50,000 images): 0.9305, against 0.9224 for
     ``hog_svm``, 0.9290 without the diagonal test-time shifts, 0.925
     without any test-time shifts and 0.925 from mirror images alone. It
-    refits on about 87,000 images: minutes, not seconds. The SVC (tol=1e-2,
+    refits on about 87,000 images (100,000 from Fashion-MNIST's 60,000):
+    minutes, not seconds. The SVC (tol=1e-2,
     which fits faster at the same accuracy) fits its one-vs-one pairs on
     every thread the job has, with 1,000 MB of kernel cache each when there
     are two, and predicts with BLAS (``mnistbench.svm.SVC``: libsvm's model
