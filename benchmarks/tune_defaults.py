@@ -36,6 +36,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.cluster import MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -96,6 +98,66 @@ def _multiscale_hog_and_pixels(k, weight):
             [("cells4", HOG()), ("cells7", HOG(pixels_per_cell=(7, 7)))]
         )
     )
+
+
+class _KMeansFeatures(TransformerMixin, BaseEstimator):
+    """Coates and Ng (2011)'s single-layer network: k-means centroids of
+    normalised, ZCA-whitened 5x5 patches; each patch position encoded by the
+    "triangle" activation max(0, mean distance - distance to centroid k);
+    sum-pooled over the image's four quadrants (4 * n_centroids features)."""
+
+    def __init__(self, n_centroids=200, patch=5, n_patches=100_000, random_state=0):
+        self.n_centroids = n_centroids
+        self.patch = patch
+        self.n_patches = n_patches
+        self.random_state = random_state
+
+    def _patches(self, images):
+        windows = np.lib.stride_tricks.sliding_window_view(
+            images, (self.patch, self.patch), axis=(1, 2)
+        )
+        flat = windows.reshape(-1, self.patch * self.patch).astype(np.float32)
+        flat = flat - flat.mean(axis=1, keepdims=True)
+        flat /= np.sqrt(flat.var(axis=1, keepdims=True) + 10 / 255**2)
+        return flat
+
+    def fit(self, X, y=None):
+        rng = np.random.default_rng(self.random_state)
+        side = int(round(np.sqrt(X.shape[1])))
+        images = np.asarray(X).reshape(-1, side, side)
+        picks = rng.choice(len(images), min(len(images), self.n_patches // 50))
+        sample = self._patches(images[picks])
+        sample = sample[rng.choice(len(sample), self.n_patches, replace=False)]
+        self.mean_ = sample.mean(axis=0)
+        values, vectors = np.linalg.eigh(np.cov(sample - self.mean_, rowvar=False))
+        self.whiten_ = (vectors / np.sqrt(values + 0.1)) @ vectors.T
+        kmeans = MiniBatchKMeans(
+            self.n_centroids, random_state=self.random_state, n_init=3
+        ).fit((sample - self.mean_) @ self.whiten_)
+        self.centroids_ = kmeans.cluster_centers_.astype(np.float32)
+        return self
+
+    def transform(self, X):
+        side = int(round(np.sqrt(X.shape[1])))
+        images = np.asarray(X).reshape(-1, side, side)
+        grid = side - self.patch + 1
+        out = np.empty((len(images), 4 * self.n_centroids), dtype=np.float32)
+        c_norms = (self.centroids_**2).sum(axis=1)
+        for start in range(0, len(images), 200):
+            chunk = images[start : start + 200]
+            z = (self._patches(chunk) - self.mean_) @ self.whiten_
+            d2 = (z**2).sum(axis=1)[:, None] + c_norms - 2 * z @ self.centroids_.T
+            dist = np.sqrt(np.maximum(d2, 0))
+            act = np.maximum(dist.mean(axis=1, keepdims=True) - dist, 0)
+            act = act.reshape(len(chunk), grid, grid, -1)
+            half = grid // 2
+            quads = [
+                act[:, r, c].sum(axis=(1, 2))
+                for r in (slice(0, half), slice(half, None))
+                for c in (slice(0, half), slice(half, None))
+            ]
+            out[start : start + 200] = np.concatenate(quads, axis=1)
+        return out
 
 
 class SharedFit(NamedTuple):
@@ -372,6 +434,22 @@ CANDIDATES = {
             )
             for n in (2000,)
             for label, train in [("no augmentation", ()), ("train flip", ("flip",))]
+        },
+        **{
+            f"k-means features (Coates-Ng, {k} centroids, 5x5 patches, "
+            f"4 quadrants) + {label}": (
+                lambda k=k, clf=clf: make_pipeline(
+                    _KMeansFeatures(n_centroids=k), StandardScaler(), clf()
+                )
+            )
+            for k in (200, 400)
+            for label, clf in [
+                (
+                    "logistic regression C=0.01",
+                    lambda: LogisticRegression(C=0.01, max_iter=500),
+                ),
+                ("RBF SVC C=10", lambda: BlasSVC(C=10.0, cache_size=1000)),
+            ]
         },
         "hard voting: hog_svm, hog_knn, pca_mlp": lambda: VotingClassifier(
             [(name, _seeded(name)) for name in ("hog_svm", "hog_knn", "pca_mlp")]
