@@ -57,7 +57,7 @@ from threadpoolctl import threadpool_limits
 
 from mnistbench import bench, data, pipelines
 from mnistbench.augmentation import Augmented
-from mnistbench.preprocessing import HOG, Deskew, GrayLevels
+from mnistbench.preprocessing import HOG, Deskew, GrayLevels, image_shape
 from mnistbench.svm import SVC as BlasSVC
 
 
@@ -123,8 +123,8 @@ class _KMeansFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         rng = np.random.default_rng(self.random_state)
-        side = int(round(np.sqrt(X.shape[1])))
-        images = np.asarray(X).reshape(-1, side, side)
+        self.image_shape_ = image_shape(X.shape[1])
+        images = np.asarray(X).reshape(-1, *self.image_shape_)
         picks = rng.choice(len(images), min(len(images), self.n_patches // 50))
         sample = self._patches(images[picks])
         sample = sample[rng.choice(len(sample), self.n_patches, replace=False)]
@@ -137,26 +137,24 @@ class _KMeansFeatures(TransformerMixin, BaseEstimator):
         self.centroids_ = kmeans.cluster_centers_.astype(np.float32)
         return self
 
-    def transform(self, X):
-        side = int(round(np.sqrt(X.shape[1])))
-        images = np.asarray(X).reshape(-1, side, side)
-        grid = side - self.patch + 1
+    def transform(self, X, step=200):
+        images = np.asarray(X).reshape(-1, *self.image_shape_)
+        rows, cols = (side - self.patch + 1 for side in self.image_shape_)
         out = np.empty((len(images), 4 * self.n_centroids), dtype=np.float32)
         c_norms = (self.centroids_**2).sum(axis=1)
-        for start in range(0, len(images), 200):
-            chunk = images[start : start + 200]
+        for start in range(0, len(images), step):
+            chunk = images[start : start + step]
             z = (self._patches(chunk) - self.mean_) @ self.whiten_
             d2 = (z**2).sum(axis=1)[:, None] + c_norms - 2 * z @ self.centroids_.T
             dist = np.sqrt(np.maximum(d2, 0))
             act = np.maximum(dist.mean(axis=1, keepdims=True) - dist, 0)
-            act = act.reshape(len(chunk), grid, grid, -1)
-            half = grid // 2
+            act = act.reshape(len(chunk), rows, cols, -1)
             quads = [
                 act[:, r, c].sum(axis=(1, 2))
-                for r in (slice(0, half), slice(half, None))
-                for c in (slice(0, half), slice(half, None))
+                for r in (slice(0, rows // 2), slice(rows // 2, None))
+                for c in (slice(0, cols // 2), slice(cols // 2, None))
             ]
-            out[start : start + 200] = np.concatenate(quads, axis=1)
+            out[start : start + step] = np.concatenate(quads, axis=1)
         return out
 
 
@@ -511,7 +509,7 @@ CANDIDATES = {
 }
 
 
-def _fit_score(factory, threads, X_fit, y_fit, X_val, y_val, then=({},)):
+def _fit_score(factory, threads, X_fit, y_fit, X_val, y_val, then):
     """(fit_s, predict_s, accuracy) of one fit, once per parameter set in
     ``then``, set on the fitted model before it predicts."""
     warnings.simplefilter("ignore")  # convergence notes of the peer's solvers
