@@ -132,7 +132,7 @@ class SVC(_SVC):
         """libsvm's one-vs-one decision values, pairs (i, j) for i < j."""
         X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
         sv, gamma = self.support_vectors_, self._gamma
-        blocks = _class_weights(self.dual_coef_, self.n_support_)
+        weights = _pair_weights(self.dual_coef_, self.n_support_)
         # -gamma |x - s|^2 = [x, |x|^2, 1] . [2 gamma s, -gamma, -gamma |s|^2]:
         # one matrix product gives the exponents, with no pass over the
         # (images x support vectors) matrix but the exponential.
@@ -146,16 +146,12 @@ class SVC(_SVC):
         left = np.hstack(
             [X, np.einsum("ij,ij->i", X, X)[:, None], np.ones((len(X), 1))]
         )
-        # A class's support vectors only count in its own pairs' sums.
-        n = len(self.classes_)
-        out = np.zeros((len(X), n * (n - 1) // 2))
+        out = np.empty((len(X), weights.shape[1]))
         step = max(1, CHUNK_BYTES // (8 * max(len(sv), 1)))
         workers = effective_n_jobs(None)
         for start in range(0, len(X), step):
-            kernel = _exp(left[start : start + step] @ right.T, workers)
-            part = out[start : start + step]
-            for own, pairs, w in blocks:
-                part[:, pairs] += kernel[:, own] @ w
+            kernel = left[start : start + step] @ right.T
+            out[start : start + step] = _exp(kernel, workers) @ weights
         return out + self.intercept_
 
     def decision_function(self, X):
@@ -196,19 +192,18 @@ def _pairs(n: int) -> list[tuple[int, int]]:
     return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
 
-def _class_weights(dual_coef: np.ndarray, n_support: np.ndarray) -> list:
-    """Per class c: (its support vectors' slice, the pairs it is in, their
-    (n_SV of c, n - 1) coefficients in those pairs' sums).
+def _pair_weights(dual_coef: np.ndarray, n_support: np.ndarray) -> np.ndarray:
+    """(n_SV, n_pairs): each support vector's coefficient in each pair's sum.
 
     libsvm's pair (i, j) sums class i's support vectors with their
     coefficients in row j - 1 of ``dual_coef_`` and class j's with row i.
     """
     n = len(n_support)
     starts = np.concatenate([[0], np.cumsum(n_support)])
-    blocks = []
-    for c in range(n):
-        own = slice(starts[c], starts[c + 1])
-        pairs = [p for p, pair in enumerate(_pairs(n)) if c in pair]
-        rows = [j - 1 if i == c else i for i, j in _pairs(n) if c in (i, j)]
-        blocks.append((own, pairs, dual_coef[rows, own].T.copy()))
-    return blocks
+    weights = np.zeros((dual_coef.shape[1], n * (n - 1) // 2))
+    for p, (i, j) in enumerate(_pairs(n)):
+        own_i = slice(starts[i], starts[i + 1])
+        own_j = slice(starts[j], starts[j + 1])
+        weights[own_i, p] = dual_coef[j - 1, own_i]
+        weights[own_j, p] = dual_coef[i, own_j]
+    return weights
