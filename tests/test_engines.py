@@ -7,10 +7,13 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC as SklearnSVC
 
 from mnistbench import engines, pipelines, runner
 from mnistbench.engines import EngineUnavailable
 from mnistbench.results import read_leaderboard
+from mnistbench.svm import SVC as BlasSVC
 
 HAS_SKLEARNEX = importlib.util.find_spec("sklearnex") is not None
 HAS_CUML = importlib.util.find_spec("cuml") is not None
@@ -65,6 +68,26 @@ def test_sklearnex_conversion_keeps_every_parameter():
     for key, value in original.items():
         if not hasattr(value, "get_params") and not key.endswith("steps"):
             assert new[key] == value, key
+
+
+@needs_sklearnex
+@pytest.mark.parametrize("svc", ["sklearn", "mnistbench"])
+def test_sklearnex_svc_cache_is_the_total_not_per_thread(svc):
+    # oneDAL gives each thread cache_size; scikit-learn's is the whole cache
+    from sklearn.datasets import make_classification
+
+    from mnistbench.engines.sklearnex import onedal_threads
+
+    cls = SklearnSVC if svc == "sklearn" else BlasSVC
+    est = cls(C=10.0, cache_size=400)
+    converted = engines.convert(make_pipeline(est), "sklearnex").steps[-1][1]
+    assert type(converted).__module__.startswith("sklearnex")
+    assert converted.cache_size == pytest.approx(400 / onedal_threads())
+    assert est.cache_size == 400  # the pipeline given is left as it was
+    # the cache changes the time, never the model
+    X, y = make_classification(600, 20, n_informative=10, n_classes=3, random_state=0)
+    wide = type(converted)(C=10.0, cache_size=400).fit(X, y)
+    np.testing.assert_array_equal(converted.fit(X, y).predict(X), wide.predict(X))
 
 
 @needs_sklearnex
