@@ -409,6 +409,25 @@ CANDIDATES = {
             ),
             {
                 f", TTA {'+'.join(test)}": {"test": test}
+                for test in [
+                    ("flip", "shift"),
+                    ("flip", "shift", "diag"),
+                    # the mirror image's shifts too: 14 and 18 test-time views
+                    ("flip", "shift", "diag", "flip_shift"),
+                    ("flip", "shift", "diag", "flip_shift", "flip_diag"),
+                ]
+            },
+        ),
+        # diagonal shifts among the training copies too, test-time copies as
+        # chosen and with the diagonal shifts dropped
+        "VSV flip+shift+diag C=10.0 tol=1e-2": SharedFit(
+            lambda: Augmented(
+                _hog_svm(10.0).set_params(svc__tol=1e-2),
+                train=("flip", "shift", "diag"),
+                support_vectors=True,
+            ),
+            {
+                f", TTA {'+'.join(test)}": {"test": test}
                 for test in [("flip", "shift"), ("flip", "shift", "diag")]
             },
         ),

@@ -17,6 +17,10 @@ on a copy of a validation image. The transformations are named in
 ``"diag"``
     the four copies moved by one pixel diagonally (down and right, down and
     left, up and right, up and left), blank pixels filled with 0.
+``"flip_shift"``, ``"flip_diag"``
+    the mirror image's four one-pixel shifts, straight and diagonal: with
+    ``"flip"``, ``"shift"`` and ``"diag"``, every one-pixel move of the image
+    and of its mirror image. Clothes only, as ``"flip"``.
 
 >>> from sklearn.svm import SVC
 >>> model = Augmented(SVC(), train=("flip",), test=("flip",))  # doctest: +SKIP
@@ -61,12 +65,22 @@ def _diag(images: np.ndarray) -> list[np.ndarray]:
     return [_moved(images, r, c) for r, c in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
 
 
+def _flip_shift(images: np.ndarray) -> list[np.ndarray]:
+    return _shift(images[:, :, ::-1])
+
+
+def _flip_diag(images: np.ndarray) -> list[np.ndarray]:
+    return _diag(images[:, :, ::-1])
+
+
 #: name -> function of a batch of images (n, height, width) returning the
 #: list of transformed copies of the batch.
 TRANSFORMS: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "flip": _flip,
     "shift": _shift,
     "diag": _diag,
+    "flip_shift": _flip_shift,
+    "flip_diag": _flip_diag,
 }
 
 

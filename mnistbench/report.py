@@ -328,7 +328,7 @@ def _anchors(doc: Doc, r: _Results) -> None:
         doc.table(
             pd.DataFrame(
                 {
-                    "pipeline": anchors["pipeline"],
+                    "pipeline": anchors["label"],
                     "published method": anchors["method"],
                     "params": anchors["params"],
                     "published": anchors["published_accuracy"].map("{:.4f}".format),

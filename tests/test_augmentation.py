@@ -55,6 +55,11 @@ def test_copies_are_the_mirror_and_the_one_pixel_shifts():  # and diagonal ones
         from_cols = slice(max(-c, 0), 4 + min(-c, 0))
         expected[:, rows, cols] = images[:, from_rows, from_cols]
         assert np.array_equal(copy.reshape(2, 3, 4), expected)
+    # the mirror image's shifts are the shifts of the mirror image
+    for name, moves in (("flip_shift", "shift"), ("flip_diag", "diag")):
+        expected = augment(flipped, (moves,), (3, 4))
+        for copy, want in zip(augment(X, (name,), (3, 4)), expected, strict=True):
+            assert np.array_equal(copy, want)
     assert all(c.dtype == np.float32 for c in augment(X, tuple(TRANSFORMS), (3, 4)))
     assert np.array_equal(X, images.reshape(2, -1))  # the input is untouched
 
@@ -79,7 +84,7 @@ def test_cross_validation_never_trains_on_copies_of_validation_images(sample):
         cv["estimator"], cv["indices"]["train"], cv["indices"]["test"]
     ):
         seen = fitted.estimator_.seen_
-        assert fitted.n_augmented_ == (1 + 1 + 4 + 4) * len(train)
+        assert fitted.n_augmented_ == (1 + 1 + 4 + 4 + 4 + 4) * len(train)
         assert {r.tobytes() for r in X[train]} <= seen
         for copy in augment(X[train], names):
             assert {r.tobytes() for r in copy} <= seen
@@ -138,6 +143,14 @@ def test_test_time_augmentation_is_named_where_results_show():
         "shift",
         "diag",
     )
+    assert test_time_transforms(pipelines.get("hog_svm_flips_tta18")) == (
+        "flip",
+        "shift",
+        "diag",
+        "flip_shift",
+        "flip_diag",
+    )
+    assert "test-time augmentation" in pipelines.describe("hog_svm_flips_tta18").lower()
     assert test_time_transforms(pipelines.get("hog_svm_shifts")) == ()
     assert test_time_transforms(Augmented(SVC(), test=("shift",))) == ("shift",)
     assert "test-time augmentation" in pipelines.describe("hog_svm_flips").lower()

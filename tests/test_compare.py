@@ -106,6 +106,32 @@ def test_shipped_anchors_name_registered_pipelines_and_give_sources():
     assert (frame["source"].str.len() > 10).all()
 
 
+def test_anchors_prefer_stock_scikit_learn_and_name_another_engine():
+    board = pd.DataFrame(
+        {
+            "status": ["ok"] * 4,
+            "dataset": ["fashion-mnist"] * 4,
+            "pipeline": ["svm", "svm", "hog_svm", "hog_svm_flips_tta18"],
+            "engine": ["sklearn", "sklearnex", "sklearn", "sklearnex"],
+            "seed": [0] * 4,
+            "params": ["{}"] * 4,
+            "n_train": [60_000] * 4,
+            "timestamp_utc": ["t1"] * 4,
+            "accuracy": [0.894, 0.879, 0.921, 0.931],
+            "fit_s": [1.0] * 4,
+            "predict_s": [1.0] * 4,
+            "ran_on": ["clf:cpu"] * 4,
+        }
+    )
+    summary = compare.seed_summary(board, "fashion-mnist")
+    frame = compare.versus_anchors(summary, "fashion-mnist").set_index("label")
+    assert frame.loc["svm", "ours"] == pytest.approx(0.894)  # not sklearnex's
+    assert "svm (sklearnex)" not in frame.index
+    row = frame.loc["hog_svm_flips_tta18 (sklearnex)"]
+    assert row["ours"] == pytest.approx(0.931)
+    assert row["difference"] == pytest.approx(0.931 - row["published_accuracy"])
+
+
 def test_seed_summary_takes_mean_and_spread_over_seeds():
     board = pd.DataFrame(
         {

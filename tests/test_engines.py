@@ -257,7 +257,7 @@ def test_sklearnex_reaches_into_augmented(tmp_path):
         "mnistbench.svm"
     )
     rows = runner.run(
-        ["hog_svm_flips", "hog_svm_shifts"],
+        ["hog_svm_flips", "hog_svm_flips_tta18", "hog_svm_shifts"],
         datasets=["mnist-sample"],
         train_size=600,
         engine="sklearnex",
@@ -265,7 +265,7 @@ def test_sklearnex_reaches_into_augmented(tmp_path):
         plots=False,
     ).rows.set_index("pipeline")
     assert (rows["status"] == "ok").all() and (rows["accuracy"] > 0.85).all()
-    for name in ("hog_svm_flips", "hog_svm_shifts"):
+    for name in ("hog_svm_flips", "hog_svm_flips_tta18", "hog_svm_shifts"):
         # HOG (and Deskew) are ours: cpu; the SVC ran in oneDAL; sklearnex's
         # PCA may fall back on these inputs, and then says so
         kind, _, places = rows.loc[name, "ran_on"].partition(":")

@@ -16,7 +16,7 @@ from mnistbench.pipelines import STEPS, UnknownPipelineError
 
 BUILTIN = ["logreg", "svm", "rf", "knn", "pca_mlp"]
 SOTA = ["deskew_knn", "hog_knn", "deskew_svm", "hog_svm"]
-SOTA_PLUS = ["hog_svm_flips", "hog_svm_shifts"]
+SOTA_PLUS = ["hog_svm_flips", "hog_svm_flips_tta18", "hog_svm_shifts"]
 
 
 def _seeded(pipe):
@@ -38,7 +38,7 @@ def sample():
 
 
 def test_builtins_registered_first():
-    assert pipelines.available()[:11] == BUILTIN + SOTA + SOTA_PLUS
+    assert pipelines.available()[:12] == BUILTIN + SOTA + SOTA_PLUS
 
 
 def test_groups():

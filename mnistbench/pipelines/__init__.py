@@ -42,6 +42,7 @@ from mnistbench.pipelines._builtin import (
     hog_knn,
     hog_svm,
     hog_svm_flips,
+    hog_svm_flips_tta18,
     hog_svm_shifts,
     knn,
     logreg,
@@ -317,6 +318,6 @@ for _factory in (logreg, svm, rf, knn, pca_mlp):
     register(_factory.__name__, _factory, source="mnistbench")
 for _factory in (deskew_knn, hog_knn, deskew_svm, hog_svm):
     register(_factory.__name__, _factory, source="mnistbench", group="sota")
-for _factory in (hog_svm_flips, hog_svm_shifts):
+for _factory in (hog_svm_flips, hog_svm_flips_tta18, hog_svm_shifts):
     register(_factory.__name__, _factory, source="mnistbench", group="sota-plus")
 del _factory

@@ -291,6 +291,25 @@ def hog_svm_flips() -> Pipeline:
     )
 
 
+def hog_svm_flips_tta18() -> Pipeline:
+    """For clothes: hog_svm_flips with test-time augmentation (TTA) over 18
+    views of each test image instead of 10.
+
+    The same fit as ``hog_svm_flips`` (virtual support vectors: the support
+    vectors, their mirror images and four one-pixel shifts). **Test-time
+    augmentation**: each test image is classified by the decision function
+    averaged over it, its mirror image, and the four straight and four
+    diagonal one-pixel shifts of both, so predicting costs 18 passes. On the
+    validation split of Fashion-MNIST's training set (50,000 images, one fit,
+    sklearnex engine): 0.9312, against 0.9305 with ``hog_svm_flips``' ten
+    views and 0.9307 with 14 (the mirror image's diagonal shifts left out).
+    Flips are for clothes: never use this pipeline for digits.
+    """
+    pipe = hog_svm_flips()
+    pipe.set_params(clf__test=("flip", "shift", "diag", "flip_shift", "flip_diag"))
+    return pipe
+
+
 def hog_svm_shifts() -> Pipeline:
     """For handwriting: deskewed images, HOG with 3x3-cell blocks and an SVM
     refitted on one-pixel shifts of its support vectors.
