@@ -13,6 +13,10 @@ sklearnex's own log of every call, not from what was asked:
     some calls accelerated, some fell back;
 ``cpu-unknown``
     an sklearnex estimator whose calls sklearnex did not log.
+
+oneDAL computes in the dtype it is given; where scikit-learn computes in
+float64 whatever it is given (SVC, the nearest neighbours' distances), the
+engine's estimator hands oneDAL float64 (:mod:`mnistbench.engines._onedal`).
 """
 
 from __future__ import annotations
@@ -84,7 +88,9 @@ class SklearnexEngine(Engine):
         module = _SKLEARNEX.get(name)
         if module is None:
             return est
-        cls = getattr(importlib.import_module(module), name)
+        from mnistbench.engines._onedal import FLOAT64
+
+        cls = FLOAT64.get(name) or getattr(importlib.import_module(module), name)
         params = est.get_params(deep=False)
         if name == "SVC":
             # scikit-learn's cache_size is the SVC's whole kernel cache (and
@@ -111,7 +117,7 @@ class SklearnexEngine(Engine):
 
     def where(self, est, calls):
         module = type(est).__module__
-        if not (module.startswith("sklearnex") or module.startswith("daal4py")):
+        if not module.startswith(("sklearnex", "daal4py", "mnistbench.engines")):
             return None
         seen = calls.get(type(est).__name__, set())
         if seen == {"onedal"}:
