@@ -61,8 +61,10 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
     pipeline; return its result dict.
 
     ``fit_s`` and ``predict_s`` are the medians of the repeats' times, whose
-    samples are kept; accuracy and predictions are the first repeat's. A later
-    repeat that predicts otherwise raises a :class:`NondeterminismWarning`.
+    samples are kept, and ``cpu_s`` the median of their fit + predict CPU
+    seconds (every thread of this process, user and system); accuracy and
+    predictions are the first repeat's. A later repeat that predicts
+    otherwise raises a :class:`NondeterminismWarning`.
     """
     import numpy as np
     from joblib import parallel_config
@@ -99,7 +101,7 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
         dev = engines.device(job.engine, pipe)
         X, y, X_test = dev.put(X), dev.put(y), dev.put(ds.X_test)  # once
         warmup_s = dev.warm_up(pipe, X, y) if dev.warms_up else None
-        fit_samples, predict_samples, y_pred, ran_on = _timed_repeats(
+        fit_samples, predict_samples, cpu_s, y_pred, ran_on = _timed_repeats(
             pipe,
             lambda: engines.convert(fresh(), job.engine),
             job.engine,
@@ -114,6 +116,7 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
         "fit_s_samples": fit_samples,
         "predict_s_samples": predict_samples,
         "warmup_s": warmup_s,
+        "cpu_s": cpu_s,
         "ran_on": ran_on,
         "definition": definition,
         "accuracy": float(accuracy_score(ds.y_test, y_pred)),
@@ -128,18 +131,20 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
 
 def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
     """Fit and predict ``pipe``, then ``repeat - 1`` new pipelines from
-    ``make()``; the fit and predict times of each, and the first repeat's
-    predictions and ``ran_on``. A repeat that predicts otherwise warns."""
+    ``make()``; the fit and predict times of each, the median CPU seconds of
+    fit + predict, and the first repeat's predictions and ``ran_on``. A
+    repeat that predicts otherwise warns."""
     import numpy as np
 
     from mnistbench import engines
 
     X, y, X_test = arrays
-    fit_samples, predict_samples = [], []
+    fit_samples, predict_samples, cpu_samples = [], [], []
     for i in range(repeat):
         if i:  # a new pipeline: nothing learned carries over
             pipe = make()
         with engines.Tracker(pipe, engine) as tracker:
+            cpu = time.process_time()
             start = time.perf_counter()
             pipe.fit(X, y)
             dev.sync()
@@ -147,6 +152,7 @@ def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
             start = time.perf_counter()
             predicted = dev.to_host(pipe.predict(X_test))
             predict_samples.append(time.perf_counter() - start)
+            cpu_samples.append(time.process_time() - cpu)
         if i == 0:
             y_pred, ran_on = predicted, tracker.ran_on()
         elif (changed := int(np.sum(predicted != y_pred))) > 0:
@@ -157,7 +163,8 @@ def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
                 NondeterminismWarning,
                 stacklevel=1,
             )
-    return fit_samples, predict_samples, y_pred, ran_on
+    cpu_s = statistics.median(cpu_samples)
+    return fit_samples, predict_samples, cpu_s, y_pred, ran_on
 
 
 def _ready(pipe, job, ds):

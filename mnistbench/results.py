@@ -63,6 +63,7 @@ SCHEMA: dict[str, type] = {
     "fit_s_samples": str,
     "predict_s_samples": str,
     "warmup_s": float,
+    "cpu_s": float,
     "accuracy": float,
     "f1_macro": float,
     "peak_mem_mb": float,
@@ -88,16 +89,18 @@ def _without(*new: str) -> tuple[str, ...]:
     return tuple(c for c in COLUMNS if c not in new)
 
 
-#: The columns each version added, newest first: 0.8, 0.7, 0.5, 0.4, 0.3.
+#: The columns each version added, newest first: 0.11, 0.8, 0.7, 0.5, 0.4,
+#: 0.3.
 _ADDED = (
+    ("cpu_s",),
     ("definition", "fit_s_samples", "predict_s_samples"),
     ("data_sha256",),
     ("gpu",),
     ("worker",),
     ("ran_on", "warmup_s"),
 )
-#: Headers of earlier versions' leaderboards, newest first (0.7, 0.5 and
-#: 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the columns they lack
+#: Headers of earlier versions' leaderboards, newest first (0.8 to 0.10,
+#: 0.7, 0.5 and 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the columns they lack
 #: are empty) and upgraded in place by the first row appended.
 OLDER_HEADERS = tuple(
     _without(*(c for added in _ADDED[: i + 1] for c in added))
@@ -174,6 +177,7 @@ _MEASURED = (
     "fit_s",
     "predict_s",
     "warmup_s",
+    "cpu_s",
     "accuracy",
     "f1_macro",
     "peak_mem_mb",

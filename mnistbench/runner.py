@@ -172,12 +172,13 @@ def _load(plan: RunPlan, name: str, progress) -> data.Dataset:
 
 
 def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job]]:
-    """The jobs to run and the jobs skipped (``--resume``); refuses to
-    duplicate finished jobs silently."""
+    """The jobs to run, longest first, and the jobs skipped (``--resume``);
+    refuses to duplicate finished jobs silently."""
     jobs = plan.jobs(sizes)
     out = plan.out
     _check_out_dir(out)
-    done = results.ok_keys(results.read_leaderboard(out))
+    board = results.read_leaderboard(out)
+    done = results.ok_keys(board)
     finished = [j for j in jobs if j.key in done]
     if finished and not (plan.resume or plan.force):
         raise RunError(
@@ -186,7 +187,27 @@ def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job]]:
             "skip them or --force to run them again"
         )
     skipped = finished if plan.resume else []
-    return [j for j in jobs if j not in skipped], skipped
+    return _longest_first([j for j in jobs if j not in skipped], board), skipped
+
+
+def _longest_first(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
+    """``jobs`` in the order to start them so that a long one never starts
+    last: by the median fit + predict seconds of the same (dataset,
+    pipeline, engine, n_train) in ``board``'s ok rows, longest first; jobs
+    it has never timed go first, in their own order."""
+    ok = board[board["status"] == "ok"]
+    seconds = (
+        (ok["fit_s"] + ok["predict_s"])
+        .groupby([ok["dataset"], ok["pipeline"], ok["engine"], ok["n_train"]])
+        .median()
+        .to_dict()
+    )
+
+    def expected(job: Job) -> float:
+        key = (job.dataset, job.pipeline, job.engine, job.n_train)
+        return -seconds.get(key, float("inf"))
+
+    return sorted(jobs, key=expected)  # stable: ties keep the plan's order
 
 
 def _check_out_dir(out: Path) -> None:

@@ -1,6 +1,9 @@
 """The benchmarks: peer comparison and scaling, on the real MNIST sample."""
 
+import importlib.util
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -11,6 +14,7 @@ from test_cli import one_line_error
 from mnistbench import bench
 from mnistbench.bench import BenchError, loglog_slope
 from mnistbench.cli import cli
+from mnistbench.results import read_leaderboard
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -62,8 +66,53 @@ def test_peer_comparison_on_the_sample(tmp_path):
     assert suite["mnistbench_s"] > per["mnistbench_s"].max()
     assert suite["peak_mem_mb"] > per["peak_mem_mb"].max()
     assert (table["n_train"] == 600).all() and table["cpu"].notna().all()
+    assert (table["peer"] == "sklearn").all() and (table["engine"] == "sklearn").all()
+    # how well the run kept the cores busy, from the jobs' CPU seconds
+    assert (per["cpu_s"] > 0).all() and (per["peer_cpu_s"] > 0).all()
+    assert suite["ideal_wall_s"] == pytest.approx(per["cpu_s"].sum() / suite["n_cores"])
+    assert suite["wall_over_ideal"] == pytest.approx(
+        suite["mnistbench_s"] / suite["ideal_wall_s"]
+    )
     # the runs behind it are a normal results folder
     assert (tmp_path / "runs" / "leaderboard.csv").exists()
+    assert read_leaderboard(tmp_path / "runs")["cpu_s"].gt(0).all()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("sklearnex") is None,
+    reason="scikit-learn-intelex is not installed",
+)
+def test_the_sklearnex_peer_is_the_same_code_patched(tmp_path):
+    # patch_sklearn() changes scikit-learn for the whole process: look in one
+    # of its own, as the job process does
+    code = (
+        "from mnistbench.bench.peer import PEERS, _patched\n"
+        "for name, factory in PEERS.items():\n"
+        "    print(name, *[type(step).__module__ for step in _patched(factory)])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    modules = {line.split()[0]: line.split()[1:] for line in out.splitlines()}
+    assert modules["svm"][0].startswith("sklearnex.svm")
+    assert modules["knn"][0].startswith("sklearnex.neighbors")
+    assert modules["pca_mlp"][0].startswith("sklearnex.decomposition")
+    assert modules["pca_mlp"][1].startswith("sklearn.neural_network")  # no MLP
+    result = bench.compare_with_peer(
+        "mnist-sample",
+        peer="sklearnex",
+        engine="sklearnex",
+        pipeline_names=["knn"],
+        train_size=600,
+        out=tmp_path,
+    )
+    assert result.csv.name == "peer-mnist-sample-sklearnex-peer-sklearnex.csv"
+    table = pd.read_csv(result.csv)
+    assert list(table["peer"]) == ["sklearnex"] * 2
+    assert list(table["engine"]) == ["sklearnex"] * 2
+    assert table.loc[0, "peer_accuracy"] > 0.7 and table.loc[0, "accuracy"] > 0.7
+    with pytest.raises(BenchError, match="unknown peer 'nope'"):
+        bench.compare_with_peer("mnist-sample", peer="nope", out=tmp_path / "x")
 
 
 def test_scaling_writes_points_slopes_and_figure(tmp_path):

@@ -4,6 +4,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,9 +75,8 @@ def test_sklearnex_conversion_keeps_every_parameter():
 @pytest.mark.parametrize("svc", ["sklearn", "mnistbench"])
 def test_sklearnex_svc_cache_is_the_total_not_per_thread(svc):
     # oneDAL gives each thread cache_size; scikit-learn's is the whole cache
-    from sklearn.datasets import make_classification
-
     import sklearnex.svm
+    from sklearn.datasets import make_classification
 
     from mnistbench.engines.sklearnex import onedal_threads
 
@@ -256,6 +256,35 @@ def test_bench_engines_compares_side_by_side(tmp_path):
     assert (per["status"] == "ok").all() and per["ran_on"].str.len().gt(0).all()
     assert (per["accuracy_diff"].abs() <= TOLERANCE).all()
     assert result.csv == tmp_path / "engines-mnist-sample.csv" and result.csv.exists()
+    # the parity flag: within bench.PARITY of the baseline's accuracy or not
+    assert per.loc[per["engine"] == "sklearn", "parity"].isna().all()
+    ex = per[per["engine"] == "sklearnex"]
+    assert list(ex["parity"]) == list(ex["accuracy_diff"].abs() <= bench.PARITY)
+    assert len(result.outside) == (~ex["parity"].astype(bool)).sum()
+
+
+@pytest.mark.slow
+@needs_sklearnex
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz").exists(),
+    reason="Debian's dataset-fashion-mnist is not installed",
+)
+def test_sklearnex_gives_sklearns_accuracy_on_fashion_mnist(tmp_path):
+    """Every core and sota pipeline, whole Fashion-MNIST: the sklearnex
+    engine's test accuracy within bench.PARITY (0.002) of scikit-learn's."""
+    from mnistbench import bench
+
+    names = pipelines.available("core") + pipelines.available("sota")
+    result = bench.compare_engines(
+        "fashion-mnist",
+        engine_names=["sklearn", "sklearnex"],
+        pipeline_names=names,
+        out=tmp_path,
+    )
+    per = result.table[result.table["pipeline"] != "suite"]
+    assert (per["status"] == "ok").all()
+    outside = result.outside[["pipeline", "accuracy", "accuracy_diff"]]
+    assert outside.empty, outside.to_string()
 
 
 @pytest.mark.parametrize(

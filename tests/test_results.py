@@ -237,3 +237,23 @@ def test_a_0_7_leaderboard_gains_definition_and_timing_samples(tmp_path):
     assert list(after["accuracy"][:2]) == list(before["accuracy"])
     assert after["fit_s_samples"].tolist()[2] == "[1.5, 2.0]"
     assert after["definition"].tolist()[2] == "0123456789ab"
+
+
+def test_a_0_10_leaderboard_gains_the_cpu_seconds(tmp_path):
+    """A real 0.10.0 leaderboard (no cpu_s) is read as it is, and the first
+    row appended upgrades it in place."""
+    import shutil
+    from pathlib import Path
+
+    old = Path(__file__).parent / "data" / "leaderboard-0.10.0.csv"
+    shutil.copy(old, tmp_path / "leaderboard.csv")
+    before = read_leaderboard(tmp_path)
+    assert len(before) == 2 and before["cpu_s"].isna().all()
+    assert before["definition"].notna().all()
+
+    append_row(tmp_path, row(cpu_s=12.5))
+    header = (tmp_path / "leaderboard.csv").read_text().splitlines()[0]
+    assert header == ",".join(COLUMNS)
+    after = read_leaderboard(tmp_path)
+    assert list(after["accuracy"][:2]) == list(before["accuracy"])
+    assert after["cpu_s"].tolist()[2] == 12.5

@@ -220,3 +220,23 @@ def test_rows_record_the_threads_each_job_could_use(tmp_path):
     assert threads == {"logreg": max(1, cpu_count() // 2), "rf": cpu_count()}
     board = read_leaderboard(tmp_path)
     assert dict(zip(board["pipeline"], board["threads"])) == threads
+
+
+def test_jobs_start_longest_first_by_earlier_runs(tmp_path):
+    """A second run starts its jobs in the order of the first run's times,
+    longest first, so that a long job does not start last; jobs never timed
+    there start first."""
+    first = run(tmp_path, ["knn", "logreg", "rf"], n_jobs=1)
+    took = (first.rows["fit_s"] + first.rows["predict_s"]).set_axis(
+        first.rows["pipeline"]
+    )
+    started = []
+    run(
+        tmp_path,
+        ["knn", "logreg", "rf", "pca_mlp"],
+        force=True,
+        n_jobs=1,
+        plots=False,
+        on_start=lambda jobs: started.extend(j.pipeline for j in jobs),
+    )
+    assert started == ["pca_mlp", *took.sort_values(ascending=False).index]

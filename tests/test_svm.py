@@ -81,10 +81,11 @@ def test_what_blas_does_not_cover_is_scikit_learns(features, params, classes):
     )
 
 
-def test_pairs_fitted_side_by_side_are_libsvms_model(features):
+@pytest.mark.parametrize("n_jobs", [1, 2])  # 1: the pairs one after the other
+def test_pairs_fitted_side_by_side_are_libsvms_model(features, n_jobs):
     X, y = features
     theirs = LibsvmSVC(C=5.0).fit(X[:2000], y[:2000])
-    with parallel_config(n_jobs=2):
+    with parallel_config(n_jobs=n_jobs):
         ours = SVC(C=5.0).fit(X[:2000], y[:2000])
     for attr in (
         "support_",

@@ -26,8 +26,9 @@ plan built (and so checked) before the first job starts.
 """
 
 from mnistbench.bench._common import BenchError
-from mnistbench.bench.engines import EngineComparison, compare_engines
+from mnistbench.bench.engines import PARITY, EngineComparison, compare_engines
 from mnistbench.bench.peer import (
+    PEER_KINDS,
     PEERS,
     PeerComparison,
     compare_with_peer,
@@ -52,6 +53,8 @@ from mnistbench.bench.scaling import (
 )
 
 __all__ = [
+    "PARITY",
+    "PEER_KINDS",
     "PEERS",
     "PREPROCESSING",
     "SCALING_SIZES",

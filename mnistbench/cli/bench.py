@@ -51,23 +51,41 @@ def _finish(table: Table, files, failed: int, note: str = "") -> None:
 
 @bench.command(name="peer")
 @dataset_option()
+@click.option(
+    "--peer",
+    type=click.Choice(("sklearn", "sklearnex")),
+    default="sklearn",
+    show_default=True,
+    help="The peer: plain scikit-learn, or the same code after "
+    "sklearnex.patch_sklearn().",
+)
+@engine_option(
+    default="sklearn", show_default=True, help="The engine of mnistbench's run."
+)
 @train_size_option
 @n_jobs_option("mnistbench's jobs at once [default: as `mnistbench run`].")
 @timeout_option
 @out_option("Folder of peer-DATASET.csv and the runs' results.", default=BENCH_OUT)
 @data_home_option
-def bench_peer(dataset, **options) -> None:
+def bench_peer(dataset, peer, **options) -> None:
     """Time hand-written scikit-learn (the peer), then `mnistbench run`, and compare.
 
     The peer is plain scikit-learn defaults on pixels / 255, run one
-    estimator at a time with every core. Its suite time is the sum of its fit
+    estimator at a time with every core (with --peer sklearnex: the same code
+    under sklearnex.patch_sklearn()). Its suite time is the sum of its fit
     and predict times; mnistbench's is the wall clock of the whole run (data
-    loading, job processes, fit, predict, leaderboard, plots).
+    loading, job processes, fit, predict, leaderboard, plots). The table is
+    written to peer-DATASET.csv, or peer-DATASET-PEER-peer-ENGINE.csv when
+    either side is not plain scikit-learn.
     """
     from mnistbench import bench as bench_lib
 
-    result = bench_lib.compare_with_peer(dataset, on_result=bench_progress, **options)
-    table = Table(title=f"mnistbench vs hand-written scikit-learn ({dataset})")
+    result = bench_lib.compare_with_peer(
+        dataset, peer=peer, on_result=bench_progress, **options
+    )
+    who = "hand-written scikit-learn" + (" + patch_sklearn()" * (peer == "sklearnex"))
+    engine = options["engine"]
+    table = Table(title=f"mnistbench ({engine} engine) vs {who} ({dataset})")
     table.caption = "s: fit + predict seconds (suite: see below); threads: peer/ours"
     columns = ("peer s", "ours s", "ratio", "peer acc", "our acc", "diff", "threads")
     table.add_column("pipeline")
@@ -97,6 +115,9 @@ def bench_peer(dataset, **options) -> None:
         f"slower than their peer: {slower}; less accurate than their peer: {worse}\n"
         f"memory bound of the run: {suite['peak_mem_mb']:.0f} MB "
         "(this process + the largest jobs running at once)\n"
+        f"cores kept busy: the jobs' CPU seconds / cores = "
+        f"{suite['ideal_wall_s']:.1f} s; the run took "
+        f"{suite['wall_over_ideal']:.2f}x that\n"
         f"threads: peer/mnistbench per job; {suite['n_cores']} cores, {suite['cpu']}"
     )
     _finish(table, [result.csv], 0, note)
@@ -213,17 +234,25 @@ def bench_engines(names, dataset, engine_names, **options) -> None:
         if row["pipeline"] == "suite" and rows[i - 1]["pipeline"] != "suite":
             table.add_section()
         ran_on = row.get("ran_on")
+        diff = fmt(row.get("accuracy_diff"), "+.4f")
         table.add_row(
             row["pipeline"],
             row["engine"],
             fmt(row["seconds"], ".1f"),
             ratio(row["speedup"]),
             fmt(row.get("accuracy"), ".4f"),
-            fmt(row.get("accuracy_diff"), "+.4f"),
+            f"[red]{diff} ![/]" if row.get("parity") is False else diff,
             ran_on if isinstance(ran_on, str) else "",
         )
     per = result.table[result.table["pipeline"] != "suite"]
-    _finish(table, [result.csv], int((per["status"] != "ok").sum()))
+    outside = [f"{r.pipeline} ({r.engine})" for r in result.outside.itertuples()]
+    band = f"±{bench_lib.PARITY} of {base}'s accuracy"
+    note = (
+        f"[red]! outside {band}: {', '.join(outside)}[/]"
+        if outside
+        else f"every engine within {band}"
+    )
+    _finish(table, [result.csv], int((per["status"] != "ok").sum()), note)
 
 
 @bench.command(name="preprocessing")

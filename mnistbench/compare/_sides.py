@@ -42,6 +42,7 @@ _NOT_SPLITTABLE = {
     "fit_s_samples",
     "predict_s_samples",
     "warmup_s",
+    "cpu_s",
     "accuracy",
     "f1_macro",
     "peak_mem_mb",
