@@ -8,6 +8,7 @@ results folder.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -175,9 +176,15 @@ def error_gallery_figure(
     return fig
 
 
-def save_dataset_plots(out: Path, board: pd.DataFrame, dataset) -> list[Path]:
+def save_dataset_plots(
+    out: Path, board: pd.DataFrame, dataset, only: Collection | None = None
+) -> list[Path]:
     """Write ``plots/<dataset>/<pipeline>-confusion.png`` for the best ok row of
-    each pipeline in ``board``, and ``accuracy-vs-time.png`` across them."""
+    each pipeline in ``board``, and ``accuracy-vs-time.png`` across them.
+
+    ``only``: the (pipeline, engine) pairs whose confusion matrices to redraw
+    (a run's own; the others' best rows have not changed), default all.
+    """
     from mnistbench.compare import load_predictions
     from mnistbench.results import best_rows
 
@@ -188,9 +195,13 @@ def save_dataset_plots(out: Path, board: pd.DataFrame, dataset) -> list[Path]:
     best = best.assign(
         label=list(map(pipeline_label, best["pipeline"], best["engine"]))
     )
+    drawn = best
+    if only is not None:
+        pairs = set(only)
+        drawn = best[[p in pairs for p in zip(best["pipeline"], best["engine"])]]
     # Rows without usable stored predictions get no confusion matrix (warned).
-    found = load_predictions(out, best, len(dataset.y_test))
-    for row in best.itertuples():
+    found = load_predictions(out, drawn, len(dataset.y_test))
+    for row in drawn.itertuples():
         if row.label not in found:
             continue
         y_pred = found[row.label]

@@ -229,5 +229,6 @@ def _plots(out: Path, todo: list[Job], loaded: dict) -> list[Path]:
     board = results.read_leaderboard(out)
     made = []
     for name in dict.fromkeys(j.dataset for j in todo):
-        made += save_dataset_plots(out, board, loaded[name])
+        ran = {(j.pipeline, j.engine) for j in todo if j.dataset == name}
+        made += save_dataset_plots(out, board, loaded[name], only=ran)
     return made

@@ -45,6 +45,13 @@ def test_ok_rows_predictions_and_plots(tmp_path):
     assert pngs == ["accuracy-vs-time.png", "knn-confusion.png", "logreg-confusion.png"]
     image = matplotlib.image.imread(tmp_path / "plots/mnist-sample/knn-confusion.png")
     assert image.shape[0] > 300 and image.shape[1] > 600
+    # a later run redraws its own pipelines' plots (and the summary), no others'
+    again = run(tmp_path, ["knn"], force=True)
+    assert sorted(p.name for p in again.plots) == [
+        "accuracy-vs-time.png",
+        "knn-confusion.png",
+    ]
+    assert (tmp_path / "plots/mnist-sample/logreg-confusion.png").exists()
 
 
 def test_peak_memory_is_the_jobs_own(tmp_path):
