@@ -283,9 +283,7 @@ def hog_svm_flips() -> Pipeline:
         clf=Augmented(
             make(
                 scale=hog_and_pixels(),
-                clf=SVC(
-                    C=10.0, kernel="rbf", gamma="scale", tol=1e-2, cache_size=2000
-                ),
+                clf=SVC(C=10.0, kernel="rbf", gamma="scale", tol=1e-2, cache_size=2000),
             ),
             train=("flip", "shift"),
             test=("flip", "shift", "diag"),
