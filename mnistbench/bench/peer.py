@@ -192,11 +192,11 @@ def compare_with_peer(
     table.insert(2, "engine", plan.engine)
     table["n_train"] = n_train
     table["run_id"] = summary.run_id
-    csv = write_table(table, out, peer_csv_name(dataset, peer, plan.engine))
+    csv = write_table(table, out, _peer_csv_name(dataset, peer, plan.engine))
     return PeerComparison(dataset, table, peer_rows, summary, csv)
 
 
-def peer_csv_name(dataset: str, peer: str = "sklearn", engine: str = "sklearn"):
+def _peer_csv_name(dataset: str, peer: str, engine: str) -> str:
     """The file a comparison writes: ``peer-DATASET.csv`` for plain
     scikit-learn on both sides, the peer and engine named otherwise."""
     if peer == engine == "sklearn":
