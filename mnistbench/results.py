@@ -100,8 +100,9 @@ _ADDED = (
     ("ran_on", "warmup_s"),
 )
 #: Headers of earlier versions' leaderboards, newest first (0.8 to 0.10,
-#: 0.7, 0.5 and 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the columns they lack
-#: are empty) and upgraded in place by the first row appended.
+#: 0.7, 0.5 and 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the
+#: columns they lack are empty) and upgraded in place by the first row
+#: appended.
 OLDER_HEADERS = tuple(
     _without(*(c for added in _ADDED[: i + 1] for c in added))
     for i in range(len(_ADDED))

@@ -87,12 +87,10 @@ class SVC(_SVC):
         rows = [np.flatnonzero((y == i) | (y == j)) for i, j in _pairs(n_classes)]
         # the largest pairs first, so that no large one starts last
         order = sorted(range(len(rows)), key=lambda p: -len(rows[p]))
-        fit = delayed(_libsvm.fit)
-        tasks = (fit(X[rows[p]], y[rows[p]], **params) for p in order)
-        if workers > 1:
-            done = Parallel(n_jobs=workers, prefer="threads")(tasks)
-        else:  # no thread pool for one worker
-            done = [task(*args, **kwargs) for task, args, kwargs in tasks]
+        # one worker: joblib runs the pairs one by one, with no thread pool
+        done = Parallel(n_jobs=workers, prefer="threads")(
+            delayed(_libsvm.fit)(X[rows[p]], y[rows[p]], **params) for p in order
+        )
         fits = [None] * len(rows)
         for p, fit in zip(order, done):
             fits[p] = fit

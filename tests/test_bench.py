@@ -1,6 +1,5 @@
 """The benchmarks: peer comparison and scaling, on the real MNIST sample."""
 
-import importlib.util
 import math
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from test_cli import one_line_error
+from test_engines import needs_sklearnex
 
 from mnistbench import bench
 from mnistbench.bench import BenchError, loglog_slope
@@ -78,10 +78,7 @@ def test_peer_comparison_on_the_sample(tmp_path):
     assert read_leaderboard(tmp_path / "runs")["cpu_s"].gt(0).all()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("sklearnex") is None,
-    reason="scikit-learn-intelex is not installed",
-)
+@needs_sklearnex
 def test_the_sklearnex_peer_is_the_same_code_patched(tmp_path):
     # patch_sklearn() changes scikit-learn for the whole process: look in one
     # of its own, as the job process does

@@ -4,12 +4,12 @@ import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC as SklearnSVC
+from test_datasets import needs_debian_fashion
 
 from mnistbench import engines, pipelines, runner
 from mnistbench.engines import EngineUnavailable
@@ -265,10 +265,7 @@ def test_bench_engines_compares_side_by_side(tmp_path):
 
 @pytest.mark.slow
 @needs_sklearnex
-@pytest.mark.skipif(
-    not Path("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz").exists(),
-    reason="Debian's dataset-fashion-mnist is not installed",
-)
+@needs_debian_fashion
 def test_sklearnex_gives_sklearns_accuracy_on_fashion_mnist(tmp_path):
     """Every core and sota pipeline, whole Fashion-MNIST: the sklearnex
     engine's test accuracy within bench.PARITY (0.002) of scikit-learn's."""
