@@ -201,8 +201,8 @@ CANDIDATES = {
                     PCA(k, random_state=0), LogisticRegression(C=c, max_iter=500)
                 )
             )
-            for k in (200, 300)
-            for c in (1.0,)
+            for k, c in [(200, 1.0), (300, 1.0)]
+            + [(k, c) for k in (150, 200) for c in (0.1, 0.3, 0.5, 3.0)]
         },
     },
     "svm": {

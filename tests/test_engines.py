@@ -92,6 +92,26 @@ def test_sklearnex_svc_cache_is_the_total_not_per_thread(svc):
     np.testing.assert_array_equal(converted.fit(X, y).predict(X), wide.predict(X))
 
 
+@needs_sklearnex
+def test_sklearnex_gives_every_core_to_an_estimator_that_asks_for_them():
+    # sklearnex counts n_jobs=-1 from the job's OpenMP limit, one thread in a
+    # job sharing the cores: the engine hands it the core count instead
+    import joblib
+    from threadpoolctl import threadpool_limits
+
+    cores = joblib.cpu_count()
+    with threadpool_limits(1):  # as in a job process sharing the cores
+        svm = engines.convert(pipelines.get("svm"), "sklearnex")
+        rf = engines.convert(pipelines.get("rf"), "sklearnex")
+    assert svm.named_steps["clf"].n_jobs == cores
+    assert svm.named_steps["clf"].cache_size == pytest.approx(1000 / cores)
+    assert rf.named_steps["clf"].n_jobs == cores
+    assert pipelines.get("rf").named_steps["clf"].n_jobs == -1  # left as it was
+    one = engines.convert(pipelines.get("svm", clf__n_jobs=1), "sklearnex")
+    assert one.named_steps["clf"].n_jobs == 1
+    assert one.named_steps["clf"].cache_size == 1000
+
+
 # What scikit-learn computes each in, whatever it is given: libsvm and the
 # neighbours' distances (chunks cast up) in float64, the rest in the input's
 # dtype. The fitted array that shows the dtype oneDAL computed in, and it.

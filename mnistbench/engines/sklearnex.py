@@ -27,6 +27,8 @@ import importlib.util
 import logging
 import re
 
+import joblib
+
 from mnistbench.engines._base import Engine, EngineUnavailable, sklearn_name
 
 __all__ = ["ENGINE", "SklearnexEngine", "onedal_threads"]
@@ -92,12 +94,18 @@ class SklearnexEngine(Engine):
 
         cls = FLOAT64.get(name) or getattr(importlib.import_module(module), name)
         params = est.get_params(deep=False)
+        if params.get("n_jobs") is not None and params["n_jobs"] < 0:
+            # joblib's -1 is every core; sklearnex counts it from the job's
+            # share of the cores (its OpenMP limit), which would leave an
+            # estimator that asks for idle cores on one thread
+            params["n_jobs"] = max(1, joblib.cpu_count() + 1 + params["n_jobs"])
         if name == "SVC":
             # scikit-learn's cache_size is the SVC's whole kernel cache (and
             # mnistbench's SVC shares it among its threads); oneDAL gives
             # each of its threads that much (measured: 2,000 MB on 2 threads
             # peaked at 4.5 GB, 1,000 MB at 2.5 GB, the model the same).
-            params["cache_size"] = params["cache_size"] / onedal_threads()
+            threads = params.get("n_jobs") or onedal_threads()
+            params["cache_size"] = params["cache_size"] / threads
         return cls(**params)
 
     @contextlib.contextmanager
