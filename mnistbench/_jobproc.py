@@ -1,9 +1,11 @@
 """The process one job runs in: ``python -m mnistbench._jobproc PAYLOAD RESULT``.
 
-A fresh interpreter rather than a multiprocessing child, so the job never
-re-imports the caller's ``__main__`` (no ``if __name__ == "__main__"`` guard is
-needed in user scripts). The payload is a pickle of plain data: ``sys.path``
-first, then the job and its pipeline factory pickled by reference.
+By default a fresh interpreter rather than a multiprocessing child, so the job
+never re-imports the caller's ``__main__`` (no ``if __name__ == "__main__"``
+guard is needed in user scripts); where the caller allows it, a child of the
+fork server (:func:`forked`), which skips importing scikit-learn again. The
+payload is a pickle of plain data: ``sys.path`` first, then the job and its
+pipeline factory pickled by reference.
 """
 
 from __future__ import annotations
@@ -240,6 +242,24 @@ def main(payload_path: str, result_path: str) -> None:
     with open(tmp, "wb") as f:
         pickle.dump(result, f)
     os.replace(tmp, result_path)
+
+
+def forked(
+    payload_path: str, result_path: str, stderr_path: str, env: dict, cwd: str
+) -> None:
+    """:func:`main` in a process forked from the fork server: first what a new
+    Python would have had, the caller's environment and folder, stdout in
+    /dev/null and stderr into ``stderr_path``."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(os.devnull, "wb") as null, open(stderr_path, "wb") as err:
+        os.dup2(null.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+    main(payload_path, result_path)
+    sys.stderr.flush()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 A :class:`Job` is a small description (dataset and pipeline names, params,
 seed, training size, engine, the pipeline's definition hash), the same
-wherever it runs. :func:`run_isolated` starts the job's process
-(``python -m mnistbench._jobproc``) and supervises it: the result comes back
+wherever it runs. :func:`run_isolated` starts the job's process (a new
+``python -m mnistbench._jobproc``, or a fork of a server that has imported
+scikit-learn once, where the caller allows it: :func:`use_job_server`) and
+supervises it: the result comes back
 through a file, or the process is killed (``timeout``), or it dies on its own
 (``crashed``, e.g. by the kernel's out-of-memory killer). Both executors, the
 local one and the Dask one, run every job through it.
@@ -26,9 +28,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mnistbench import pipelines
+from mnistbench._jobserver import (
+    Forked,
+    forkserver_context,
+    start_job_server,
+    use_job_server,
+)
 from mnistbench.data import DataRef
 
-__all__ = ["DEFAULT_TIMEOUT", "Job", "JobSettings", "kill_live_jobs", "run_isolated"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Job",
+    "JobSettings",
+    "kill_live_jobs",
+    "run_isolated",
+    "start_job_server",
+    "use_job_server",
+]
 
 #: Seconds after which a job is killed and recorded as ``timeout``.
 DEFAULT_TIMEOUT = 3600.0
@@ -185,15 +201,20 @@ def _start(
         "repeat": repeat,
     }
     (tmp / "payload.pkl").write_bytes(pickle.dumps(payload))
-    command = [sys.executable, "-m", "mnistbench._jobproc"]
-    with open(tmp / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen(
-            [*command, str(tmp / "payload.pkl"), str(tmp / "result.pkl")],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=env,
-        )
+    paths = [str(tmp / name) for name in ("payload.pkl", "result.pkl", "stderr.txt")]
+    server = forkserver_context()
+    if server is not None:
+        proc = Forked(server, paths, env)
+    else:
+        command = [sys.executable, "-m", "mnistbench._jobproc"]
+        with open(paths[2], "wb") as err:
+            proc = subprocess.Popen(
+                [*command, *paths[:2]],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+            )
     with _live_lock:
         _live.add(proc)
     return proc

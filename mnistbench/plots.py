@@ -177,13 +177,18 @@ def error_gallery_figure(
 
 
 def save_dataset_plots(
-    out: Path, board: pd.DataFrame, dataset, only: Collection | None = None
+    out: Path,
+    board: pd.DataFrame,
+    dataset,
+    only: Collection | None = None,
+    summary: bool = True,
 ) -> list[Path]:
     """Write ``plots/<dataset>/<pipeline>-confusion.png`` for the best ok row of
     each pipeline in ``board``, and ``accuracy-vs-time.png`` across them.
 
     ``only``: the (pipeline, engine) pairs whose confusion matrices to redraw
-    (a run's own; the others' best rows have not changed), default all.
+    (a run's own; the others' best rows have not changed), default all;
+    ``summary=False`` leaves out ``accuracy-vs-time.png``.
     """
     from mnistbench.compare import load_predictions
     from mnistbench.results import best_rows
@@ -217,7 +222,7 @@ def save_dataset_plots(
         path = folder / f"{row.pipeline}{suffix}-confusion.png"
         fig.savefig(path, dpi=90)
         written.append(path)
-    if len(best):
+    if summary and len(best):
         fig = accuracy_vs_time_figure(
             best, title=f"{dataset.name}: accuracy vs time (best run of each pipeline)"
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -145,6 +146,7 @@ def run_plan(
         )
         stream = running.results(todo, settings)
         rows = []
+        plots = _Plots(plan.out, todo, loaded) if plan.plots else None
         with contextlib.closing(stream):
             for job, result in stream:
                 n_test = len(loaded[job.dataset].y_test)
@@ -152,8 +154,10 @@ def run_plan(
                 rows.append(row)
                 if on_result is not None:
                     on_result(job, row)
+                if plots is not None:
+                    plots.finished(job)
     frame = pd.DataFrame(rows, columns=list(results.COLUMNS))
-    made = _plots(plan.out, todo, loaded) if plan.plots and rows else []
+    made = plots.finish() if plots is not None and rows else []
     return RunSummary(
         run_id, plan.out, frame, skipped, made, capacity.at_once, capacity.where
     )
@@ -172,8 +176,8 @@ def _load(plan: RunPlan, name: str, progress) -> data.Dataset:
 
 
 def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job]]:
-    """The jobs to run, longest first, and the jobs skipped (``--resume``);
-    refuses to duplicate finished jobs silently."""
+    """The jobs to run, in the order to start them, and the jobs skipped
+    (``--resume``); refuses to duplicate finished jobs silently."""
     jobs = plan.jobs(sizes)
     out = plan.out
     _check_out_dir(out)
@@ -187,14 +191,20 @@ def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job]]:
             "skip them or --force to run them again"
         )
     skipped = finished if plan.resume else []
-    return _longest_first([j for j in jobs if j not in skipped], board), skipped
+    return _start_order([j for j in jobs if j not in skipped], board), skipped
 
 
-def _longest_first(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
-    """``jobs`` in the order to start them so that a long one never starts
-    last: by the median fit + predict seconds of the same (dataset,
-    pipeline, engine, n_train) in ``board``'s ok rows, longest first; jobs
-    it has never timed go first, in their own order."""
+def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
+    """``jobs`` in the order to start them, so that no core idles at the end.
+
+    First the jobs held to their share of the cores, then those whose
+    estimators take every core (``n_jobs=-1``: ``rf``'s forest, the SVMs): a
+    held job running last leaves the other cores idle, while one that takes
+    every core fills them as the others finish. Within each, longest first
+    by the median fit + predict seconds of the same (dataset, pipeline,
+    engine, n_train) in ``board``'s ok rows, so that a long job does not
+    start last; jobs it has never timed go first, in their own order.
+    """
     ok = board[board["status"] == "ok"]
     seconds = (
         (ok["fit_s"] + ok["predict_s"])
@@ -202,12 +212,32 @@ def _longest_first(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
         .median()
         .to_dict()
     )
+    takes_every_core: dict[tuple[str, str], bool] = {}
+    for job in jobs:
+        key = (job.pipeline, job.params_json)
+        if key not in takes_every_core:
+            takes_every_core[key] = _takes_every_core(job)
 
-    def expected(job: Job) -> float:
+    def order(job: Job) -> tuple[bool, float]:
         key = (job.dataset, job.pipeline, job.engine, job.n_train)
-        return -seconds.get(key, float("inf"))
+        return (
+            takes_every_core[job.pipeline, job.params_json],
+            -seconds.get(key, float("inf")),
+        )
 
-    return sorted(jobs, key=expected)  # stable: ties keep the plan's order
+    return sorted(jobs, key=order)  # stable: ties keep the plan's order
+
+
+def _takes_every_core(job: Job) -> bool:
+    """Whether the job's pipeline, given one thread, would use more."""
+    from mnistbench._jobproc import threads_used
+    from mnistbench.pipelines import get
+
+    try:
+        pipe = get(job.pipeline, **job.params)
+    except Exception:  # noqa: BLE001 - the job itself will report it
+        return False
+    return threads_used(pipe, 1) > 1
 
 
 def _check_out_dir(out: Path) -> None:
@@ -223,12 +253,37 @@ def _check_out_dir(out: Path) -> None:
         ) from None
 
 
-def _plots(out: Path, todo: list[Job], loaded: dict) -> list[Path]:
-    from mnistbench.plots import save_dataset_plots
+class _Plots:
+    """A run's figures, each confusion matrix drawn as soon as the last job of
+    its (dataset, pipeline, engine) is in, while the other jobs run; the
+    accuracy-vs-time figures, which need every row, at the end."""
 
-    board = results.read_leaderboard(out)
-    made = []
-    for name in dict.fromkeys(j.dataset for j in todo):
-        ran = {(j.pipeline, j.engine) for j in todo if j.dataset == name}
-        made += save_dataset_plots(out, board, loaded[name], only=ran)
-    return made
+    def __init__(self, out: Path, todo: list[Job], loaded: dict):
+        self.out, self.loaded = out, loaded
+        self.pending = Counter((j.dataset, j.pipeline, j.engine) for j in todo)
+        self.later: set[tuple] = set()
+        self.made: list[Path] = []
+
+    def finished(self, job: Job) -> None:
+        group = (job.dataset, job.pipeline, job.engine)
+        self.pending[group] -= 1
+        if self.pending[group]:
+            return
+        try:
+            self._draw(job.dataset, {group[1:]}, summary=False)
+        except Exception:  # noqa: BLE001 - never stop running jobs for a figure
+            self.later.add(group)  # drawn again at the end, failing there
+
+    def finish(self) -> list[Path]:
+        for name in dict.fromkeys(d for d, *_ in self.pending):
+            again = {g[1:] for g in self.later if g[0] == name}
+            self._draw(name, again, summary=True)
+        return self.made
+
+    def _draw(self, dataset: str, only: set, summary: bool) -> None:
+        from mnistbench.plots import save_dataset_plots
+
+        board = results.read_leaderboard(self.out)
+        self.made += save_dataset_plots(
+            self.out, board, self.loaded[dataset], only=only, summary=summary
+        )

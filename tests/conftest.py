@@ -15,6 +15,7 @@ import pytest
 
 from mnistbench import data
 from mnistbench.data import DatasetSpec, RemoteFile, write_idx
+from mnistbench.jobs import use_job_server
 
 ROLE_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -31,6 +32,20 @@ def data_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("MNISTBENCH_DATA_HOME", str(home))
     monkeypatch.delenv("MNISTBENCH_MIRROR", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def jobs_start_as_new_pythons():
+    """The library's default, whatever a command run in process turned on."""
+    yield
+    use_job_server(False)
+
+
+@pytest.fixture(params=["new python", "fork server"])
+def job_start(request):
+    """Each way a job process can start."""
+    use_job_server(request.param == "fork server")
+    return request.param
 
 
 def make_arrays(n_train=60, n_test=20, seed=0):

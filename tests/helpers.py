@@ -48,6 +48,21 @@ class Unseeded(ClassifierMixin, BaseEstimator):
         return np.random.choice(self.classes_, size=len(X))  # noqa: NPY002
 
 
+class Parent(Majority):
+    """The majority vote, after writing its process's parent's pid to the
+    file named by $MNISTBENCH_TEST_PARENT_FILE."""
+
+    def fit(self, X, y):
+        with open(os.environ["MNISTBENCH_TEST_PARENT_FILE"], "w") as f:
+            f.write(str(os.getppid()))
+        return super().fit(X, y)
+
+
+def whose_child():
+    """Says who started its job process."""
+    return make(clf=Parent())
+
+
 def unseeded():
     """Not deterministic for its seed."""
     return make(clf=Unseeded())

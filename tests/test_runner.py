@@ -1,6 +1,10 @@
 """The runner, in process: isolation, timeouts, failures, resume, bad input."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,7 +49,32 @@ def test_ok_rows_predictions_and_plots(tmp_path):
     assert pngs == ["accuracy-vs-time.png", "knn-confusion.png", "logreg-confusion.png"]
     image = matplotlib.image.imread(tmp_path / "plots/mnist-sample/knn-confusion.png")
     assert image.shape[0] > 300 and image.shape[1] > 600
-    # a later run redraws its own pipelines' plots (and the summary), no others'
+    # a later run redraws its own pipelines' plots (and the summary), no others',
+    # each confusion matrix as soon as its jobs are in, while the others run
+    folder = tmp_path / "plots" / "mnist-sample"
+    for png in folder.glob("*.png"):
+        png.unlink()
+    seen = []
+    again = run(
+        tmp_path,
+        ["knn"],
+        seeds=[0, 1, 2],
+        force=True,
+        n_jobs=1,
+        on_result=lambda job, row: seen.append(sorted(os.listdir(folder))),
+    )
+    assert seen == [[], [], []]  # knn's three seeds: drawn after the third
+    for png in folder.glob("*.png"):
+        png.unlink()
+    seen.clear()
+    run(
+        tmp_path,
+        ["knn", "logreg"],
+        seeds=[3],
+        n_jobs=1,
+        on_result=lambda job, row: seen.append(sorted(os.listdir(folder))),
+    )
+    assert seen[0] == [] and len(seen[1]) == 1  # the first job's, not the summary
     again = run(tmp_path, ["knn"], force=True)
     assert sorted(p.name for p in again.plots) == [
         "accuracy-vs-time.png",
@@ -54,7 +83,7 @@ def test_ok_rows_predictions_and_plots(tmp_path):
     assert (tmp_path / "plots/mnist-sample/logreg-confusion.png").exists()
 
 
-def test_peak_memory_is_the_jobs_own(tmp_path):
+def test_peak_memory_is_the_jobs_own(tmp_path, job_start):
     """A small job started by a big runner reports its own peak, not the
     runner's (Linux carries the parent's rusage peak across fork and exec)."""
     ballast = np.ones(800 * 2**20, dtype=np.uint8)  # 800 MB resident here
@@ -74,7 +103,9 @@ def test_same_seed_same_predictions(tmp_path):
     assert first.rows.loc[0, "job_key"] == second.rows.loc[0, "job_key"]
 
 
-def test_failures_are_recorded_and_the_rest_goes_on(tmp_path, helper_pipelines):
+def test_failures_are_recorded_and_the_rest_goes_on(
+    tmp_path, helper_pipelines, job_start
+):
     start = time.monotonic()
     summary = run(tmp_path, ["hang", "boom", "crash", "knn"], timeout=5, n_jobs=2)
     assert time.monotonic() - start < 60
@@ -93,6 +124,66 @@ def test_failures_are_recorded_and_the_rest_goes_on(tmp_path, helper_pipelines):
     logs = list((tmp_path / "logs").glob("*.txt"))
     assert len(logs) == 1 and "deliberately broken" in logs[0].read_text()
     assert len(read_leaderboard(tmp_path)) == 4
+
+
+def test_a_script_without_a_main_guard_runs_jobs(tmp_path):
+    # jobs start as new Pythons unless the caller turns the fork server on,
+    # which would import this script again in each job
+    script = tmp_path / "bench.py"
+    script.write_text(
+        "from mnistbench import runner\n"
+        f"s = runner.run(['knn'], datasets=['mnist-sample'], train_size=100, "
+        f"out={str(tmp_path / 'out')!r})\n"
+        "print('status', *s.rows['status'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert out.stdout.split() == ["status", "ok"], out.stderr
+
+
+def test_the_command_line_forks_jobs_from_a_server(tmp_path, monkeypatch):
+    # the command line turns the fork server on: its job's parent is the
+    # server, not the command's own process
+    script = tmp_path / "cli.py"
+    script.write_text(
+        "import os, sys\n"
+        "import helpers\n"
+        "from mnistbench import pipelines\n"
+        "from mnistbench.cli import main\n"
+        "if __name__ == '__main__':\n"
+        "    print(os.getpid(), flush=True)\n"
+        "    pipelines.register('whose_child', helpers.whose_child)\n"
+        "    sys.argv = ['mnistbench', 'run', 'whose_child', '--dataset',"
+        f" 'mnist-sample', '--train-size', '100', '--out', {str(tmp_path)!r}]\n"
+        "    main()\n"
+    )
+    parent_file = tmp_path / "parent.txt"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parent),
+        "MNISTBENCH_TEST_PARENT_FILE": str(parent_file),
+    }
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert list(read_leaderboard(tmp_path)["status"]) == ["ok"], out.stderr
+    command_pid = int(out.stdout.split()[0])
+    assert int(parent_file.read_text()) != command_pid
+    # in process, the library's default: a new Python, the caller's child
+    import helpers
+
+    monkeypatch.setenv("MNISTBENCH_TEST_PARENT_FILE", str(parent_file))
+    pipelines.register("whose_child", helpers.whose_child)
+    try:
+        run(tmp_path / "lib", ["whose_child"])
+    finally:
+        pipelines.unregister("whose_child")
+    assert int(parent_file.read_text()) == os.getpid()
 
 
 def test_refuses_duplicates_then_resume_and_force(tmp_path):
@@ -232,18 +323,33 @@ def test_rows_record_the_threads_each_job_could_use(tmp_path):
 def test_jobs_start_longest_first_by_earlier_runs(tmp_path):
     """A second run starts its jobs in the order of the first run's times,
     longest first, so that a long job does not start last; jobs never timed
-    there start first."""
-    first = run(tmp_path, ["knn", "logreg", "rf"], n_jobs=1)
+    there start first. Jobs that take every core (rf's forest, the SVM)
+    start after those held to their share, to fill the cores at the end."""
+    first = run(tmp_path, ["knn", "logreg", "rf", "svm"], n_jobs=1)
     took = (first.rows["fit_s"] + first.rows["predict_s"]).set_axis(
         first.rows["pipeline"]
     )
     started = []
     run(
         tmp_path,
-        ["knn", "logreg", "rf", "pca_mlp"],
+        ["svm", "knn", "logreg", "rf", "pca_mlp"],
         force=True,
         n_jobs=1,
         plots=False,
         on_start=lambda jobs: started.extend(j.pipeline for j in jobs),
     )
-    assert started == ["pca_mlp", *took.sort_values(ascending=False).index]
+    held = took[["knn", "logreg"]].sort_values(ascending=False).index
+    every_core = took[["rf", "svm"]].sort_values(ascending=False).index
+    assert started == ["pca_mlp", *held, *every_core]
+    started.clear()
+    run(  # held to one thread, the SVM and the forest are jobs like the others
+        tmp_path,
+        ["knn", "svm", "rf"],
+        params={"clf__n_jobs": 1},
+        n_jobs=1,
+        plots=False,
+        on_start=lambda jobs: started.extend(j.pipeline for j in jobs),
+    )
+    assert started == list(
+        took[["knn", "svm", "rf"]].sort_values(ascending=False).index
+    )

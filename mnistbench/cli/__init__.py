@@ -47,6 +47,11 @@ COMMANDS = (
 def cli(verbose: int) -> None:
     """Benchmark classical machine learning on MNIST-style data."""
     setup_logging(verbose)
+    # this command's main module is safe to import again: jobs may start
+    # from a fork server that has imported scikit-learn once
+    from mnistbench._jobserver import use_job_server
+
+    use_job_server()
 
 
 for _command in COMMANDS:

@@ -16,7 +16,13 @@ from collections.abc import Iterator, Sequence
 import joblib
 
 from mnistbench.executors._base import Capacity
-from mnistbench.jobs import Job, JobSettings, kill_live_jobs, run_isolated
+from mnistbench.jobs import (
+    Job,
+    JobSettings,
+    kill_live_jobs,
+    run_isolated,
+    start_job_server,
+)
 
 __all__ = ["LocalExecutor"]
 
@@ -32,6 +38,7 @@ class LocalExecutor:
         self.n_jobs = self.cores if n_jobs is None else n_jobs
 
     def __enter__(self) -> LocalExecutor:
+        start_job_server()  # its imports overlap the runner's own loading
         return self
 
     def __exit__(self, *exc) -> None:
