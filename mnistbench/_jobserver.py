@@ -14,7 +14,8 @@ __all__ = ["Forked", "forkserver_context", "start_job_server", "use_job_server"]
 
 # What every job imports, imported once by the fork server: a job forked from
 # it starts in a fraction of a second instead of importing scikit-learn again
-# (0.5 s against 3.4 s for a small job on a 2-core AMD EPYC).
+# (0.21 s against 3.58 s for a small job on a 2-core AMD EPYC,
+# benchmarks/job_start.py).
 _PRELOAD = [
     "__main__",
     "mnistbench._jobproc",
@@ -30,7 +31,7 @@ _use_server = False
 
 def use_job_server(use: bool = True) -> None:
     """Start later jobs by forking a server that has imported what every job
-    needs, not as new Pythons (0.5 s against 3.4 s to start a small job).
+    needs, not as new Pythons (0.21 s against 3.58 s for a small job).
 
     Jobs forked from the server import the caller's ``__main__`` module, as
     multiprocessing's children do: only a caller whose main module is safe

@@ -198,7 +198,7 @@ def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
     """``jobs`` in the order to start them, so that no core idles at the end.
 
     First the jobs held to their share of the cores, then those whose
-    estimators take every core (``n_jobs=-1``: ``rf``'s forest, the SVMs): a
+    estimators take every core (``n_jobs=-1``, as ``rf``'s forest): a
     held job running last leaves the other cores idle, while one that takes
     every core fills them as the others finish. Within each, longest first
     by the median fit + predict seconds of the same (dataset, pipeline,

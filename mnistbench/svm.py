@@ -6,10 +6,9 @@ libsvm fits a multi-class SVM as one binary SVM per pair of classes, one
 after the other on one core; each pair only sees its two classes, so the
 pairs can be fitted at once, on threads (libsvm releases the GIL), and
 assembled into the very model libsvm would have built: the same support
-vectors, coefficients and intercepts (tested identical). It uses ``n_jobs``
-threads: by default as many as joblib is given jobs
-(``joblib.parallel_config(n_jobs=...)``, which ``mnistbench run`` sets to
-each job's threads), every core with ``n_jobs=-1``. Even on one thread,
+vectors, coefficients and intercepts (tested identical). It uses as many
+threads as joblib is given jobs (``joblib.parallel_config(n_jobs=...)``,
+which ``mnistbench run`` sets to each job's threads). Even on one thread,
 the pairs fitted one by one, each on a compact copy of its two classes,
 cost less than libsvm's own multi-class fit: 58 s against 135 s for the
 ``svm`` pipeline's model on Fashion-MNIST (2-core AMD EPYC).
@@ -23,8 +22,6 @@ votes, ties broken the same way (tested identical on real images).
 """
 
 from __future__ import annotations
-
-from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -45,12 +42,10 @@ class SVC(_SVC):
     per thread, predicting RBF kernels with BLAS.
 
     The parameters and fitted attributes are scikit-learn's, and so is the
-    model, plus ``n_jobs``. With more than two classes, dense input, no
-    sample or class weights and ``probability`` off, ``fit`` runs libsvm on
-    each pair of classes, on ``n_jobs`` threads (as joblib counts them:
-    ``None`` is what ``joblib.parallel_config`` says, 1 unless set; -1 every
-    core), the largest pairs first and ``cache_size`` shared among the
-    threads, and
+    model. With more than two classes, dense input, no sample or class
+    weights and ``probability`` off, ``fit`` runs libsvm on each pair of
+    classes, on as many threads as joblib allows jobs, the largest pairs
+    first and ``cache_size`` shared among the threads, and
     ``predict`` and ``decision_function`` (RBF kernel) compute from
     ``support_vectors_``, ``dual_coef_`` and ``intercept_`` as libsvm does
     (one-vs-one votes, the lowest class winning a tie) with matrix products
@@ -60,54 +55,10 @@ class SVC(_SVC):
     # The same fit and the same predictions as scikit-learn's SVC: the same
     # experiment, so job keys and definitions match scikit-learn's.
     __mnistbench_fingerprint__ = "sklearn.svm._classes.SVC"
-    # How many threads compute it is not part of the experiment: the model
-    # and the predictions are the same (tested), only the time changes.
-    __mnistbench_not_defining__ = ("n_jobs",)
-
-    _parameter_constraints = {**_SVC._parameter_constraints, "n_jobs": [Integral, None]}
-
-    def __init__(
-        self,
-        *,
-        C=1.0,
-        kernel="rbf",
-        degree=3,
-        gamma="scale",
-        coef0=0.0,
-        shrinking=True,
-        probability="deprecated",
-        tol=1e-3,
-        cache_size=200,
-        class_weight=None,
-        verbose=False,
-        max_iter=-1,
-        decision_function_shape="ovr",
-        break_ties=False,
-        random_state=None,
-        n_jobs=None,
-    ):
-        super().__init__(
-            C=C,
-            kernel=kernel,
-            degree=degree,
-            gamma=gamma,
-            coef0=coef0,
-            shrinking=shrinking,
-            probability=probability,
-            tol=tol,
-            cache_size=cache_size,
-            class_weight=class_weight,
-            verbose=verbose,
-            max_iter=max_iter,
-            decision_function_shape=decision_function_shape,
-            break_ties=break_ties,
-            random_state=random_state,
-        )
-        self.n_jobs = n_jobs
 
     def _dense_fit(self, X, y, sample_weight, solver_type, kernel, random_seed):
         n_classes = len(self.classes_)
-        workers = min(effective_n_jobs(self.n_jobs), n_classes * (n_classes - 1) // 2)
+        workers = min(effective_n_jobs(None), n_classes * (n_classes - 1) // 2)
         if (
             n_classes < 3
             or len(sample_weight)
@@ -199,7 +150,7 @@ class SVC(_SVC):
         )
         out = np.empty((len(X), weights.shape[1]))
         step = max(1, CHUNK_BYTES // (8 * max(len(sv), 1)))
-        workers = effective_n_jobs(self.n_jobs)
+        workers = effective_n_jobs(None)
         for start in range(0, len(X), step):
             kernel = left[start : start + step] @ right.T
             out[start : start + step] = _exp(kernel, workers) @ weights

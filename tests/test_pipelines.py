@@ -106,29 +106,6 @@ def test_clf_c_means_the_same_everywhere():
     assert pipe.named_steps["reduce"].n_components == 20
 
 
-def test_the_svcs_threads_do_not_change_the_experiment():
-    # mnistbench's SVC is scikit-learn's model on more threads: the same
-    # fingerprint (job key) and definition, whatever its n_jobs
-    from sklearn.svm import SVC
-
-    svm = pipelines.get("svm")
-    assert svm.named_steps["clf"].n_jobs == -1  # takes idle cores, as rf does
-    sklearns = pipelines.make(
-        reduce=PCA(n_components=60), clf=SVC(C=20.0, cache_size=1000)
-    )
-    for pipe in (pipelines.get("svm", clf__n_jobs=1), sklearns):
-        assert pipelines.fingerprint(pipe) == pipelines.fingerprint(svm)
-        assert pipelines.definition(pipe) == pipelines.definition(svm)
-    assert svm.named_steps["clf"].n_jobs == -1  # fingerprinting left it alone
-    other = pipelines.get("svm", clf__C=10.0)
-    assert pipelines.fingerprint(other) != pipelines.fingerprint(svm)
-    # n_jobs of a class that does not say so stays in the key (rf's forest)
-    rf = pipelines.get("rf")
-    assert pipelines.fingerprint(rf) != pipelines.fingerprint(
-        pipelines.get("rf", clf__n_jobs=1)
-    )
-
-
 def test_cross_val_score_and_grid_search(sample):
     X, y, _, _ = sample
     scores = cross_val_score(pipelines.get("knn"), X, y, cv=3)

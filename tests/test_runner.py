@@ -323,8 +323,8 @@ def test_rows_record_the_threads_each_job_could_use(tmp_path):
 def test_jobs_start_longest_first_by_earlier_runs(tmp_path):
     """A second run starts its jobs in the order of the first run's times,
     longest first, so that a long job does not start last; jobs never timed
-    there start first. Jobs that take every core (rf's forest, the SVM)
-    start after those held to their share, to fill the cores at the end."""
+    there start first. Jobs that take every core (rf's forest) start after
+    those held to their share, to fill the cores at the end."""
     first = run(tmp_path, ["knn", "logreg", "rf", "svm"], n_jobs=1)
     took = (first.rows["fit_s"] + first.rows["predict_s"]).set_axis(
         first.rows["pipeline"]
@@ -332,24 +332,21 @@ def test_jobs_start_longest_first_by_earlier_runs(tmp_path):
     started = []
     run(
         tmp_path,
-        ["svm", "knn", "logreg", "rf", "pca_mlp"],
+        ["rf", "svm", "knn", "logreg", "pca_mlp"],
         force=True,
         n_jobs=1,
         plots=False,
         on_start=lambda jobs: started.extend(j.pipeline for j in jobs),
     )
-    held = took[["knn", "logreg"]].sort_values(ascending=False).index
-    every_core = took[["rf", "svm"]].sort_values(ascending=False).index
-    assert started == ["pca_mlp", *held, *every_core]
+    held = took[["knn", "logreg", "svm"]].sort_values(ascending=False).index
+    assert started == ["pca_mlp", *held, "rf"]
     started.clear()
-    run(  # held to one thread, the SVM and the forest are jobs like the others
+    run(  # held to one thread, the forest is a job like the others
         tmp_path,
-        ["knn", "svm", "rf"],
+        ["knn", "rf"],
         params={"clf__n_jobs": 1},
         n_jobs=1,
         plots=False,
         on_start=lambda jobs: started.extend(j.pipeline for j in jobs),
     )
-    assert started == list(
-        took[["knn", "svm", "rf"]].sort_values(ascending=False).index
-    )
+    assert started == list(took[["knn", "rf"]].sort_values(ascending=False).index)

@@ -31,7 +31,6 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from mnistbench.exceptions import MnistbenchError
@@ -249,42 +248,8 @@ def fingerprint(pipe: Pipeline) -> str:
         name = getattr(kind, "__qualname__", type(kind).__qualname__)
         return f"{getattr(kind, '__module__', '')}.{name}"
 
-    pipe = _defining_only(pipe)
-    params = pipe.get_params(deep=True)
-    items = sorted(
-        (k, plain(v))
-        for k, v in params.items()
-        if not _not_defining(params.get(k.rpartition("__")[0], pipe), k)
-    )
+    items = sorted((k, plain(v)) for k, v in pipe.get_params(deep=True).items())
     return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
-
-
-def _defining_only(pipe):
-    """``pipe``, or a clone of it with every parameter that does not define
-    the experiment back at its default (the steps' reprs show them)."""
-    params = pipe.get_params(deep=True)
-    reset = {}
-    for key, value in params.items():
-        owner = params.get(key.rpartition("__")[0], pipe)
-        if _not_defining(owner, key):
-            default = (
-                inspect.signature(type(owner))
-                .parameters[key.rpartition("__")[2]]
-                .default
-            )
-            if not _same(value, default):
-                reset[key] = default
-    return clone(pipe).set_params(**reset) if reset else pipe
-
-
-def _not_defining(owner, key: str) -> bool:
-    """Whether parameter ``key`` of estimator ``owner`` leaves the experiment
-    as it is (a class lists such parameters, ``n_jobs`` say, in its own
-    ``__mnistbench_not_defining__``)."""
-    kind = type(owner)
-    return key.rpartition("__")[2] in kind.__dict__.get(
-        "__mnistbench_not_defining__", ()
-    )
 
 
 def definition(pipe) -> str:
@@ -314,8 +279,7 @@ def _chosen(value):
         params = {
             name: _chosen(current)
             for name, current in value.get_params(deep=False).items()
-            if (name not in defaults or not _same(current, defaults[name]))
-            and not _not_defining(value, name)
+            if name not in defaults or not _same(current, defaults[name])
         }
         return {"class": _public_name(type(value)), "params": params}
     if isinstance(value, (list, tuple)):

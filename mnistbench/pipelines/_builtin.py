@@ -80,7 +80,7 @@ def svm() -> Pipeline:
     """
     return make(
         reduce=PCA(n_components=60),
-        clf=SVC(C=20.0, kernel="rbf", gamma="scale", cache_size=1000, n_jobs=-1),
+        clf=SVC(C=20.0, kernel="rbf", gamma="scale", cache_size=1000),
     )
 
 
@@ -243,7 +243,7 @@ def hog_svm() -> Pipeline:
     """
     return make(
         scale=hog_and_pixels(),
-        clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000, n_jobs=-1),
+        clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
     )
 
 
@@ -285,14 +285,7 @@ def hog_svm_flips() -> Pipeline:
         clf=Augmented(
             make(
                 scale=hog_and_pixels(),
-                clf=SVC(
-                    C=10.0,
-                    kernel="rbf",
-                    gamma="scale",
-                    tol=1e-2,
-                    cache_size=2000,
-                    n_jobs=-1,
-                ),
+                clf=SVC(C=10.0, kernel="rbf", gamma="scale", tol=1e-2, cache_size=2000),
             ),
             train=("flip", "shift"),
             test=("flip", "shift", "diag"),
@@ -344,9 +337,7 @@ def hog_svm_shifts() -> Pipeline:
                 reduce=hog_and_pixels().set_params(
                     hog__extract__cells_per_block=(3, 3)
                 ),
-                clf=SVC(
-                    C=10.0, kernel="rbf", gamma="scale", cache_size=1000, n_jobs=-1
-                ),
+                clf=SVC(C=10.0, kernel="rbf", gamma="scale", cache_size=1000),
             ),
             train=("shift",),
             support_vectors=True,
