@@ -104,8 +104,7 @@ class SklearnexEngine(Engine):
             # mnistbench's SVC shares it among its threads); oneDAL gives
             # each of its threads that much (measured: 2,000 MB on 2 threads
             # peaked at 4.5 GB, 1,000 MB at 2.5 GB, the model the same).
-            threads = params.get("n_jobs") or onedal_threads()
-            params["cache_size"] = params["cache_size"] / threads
+            params["cache_size"] = params["cache_size"] / onedal_threads()
         return cls(**params)
 
     @contextlib.contextmanager
