@@ -75,7 +75,6 @@ class Forked:
             target=_jobproc.forked, args=(*paths, env, os.getcwd()), daemon=False
         )
         self._process.start()
-        self.pid = self._process.pid
 
     @property
     def returncode(self) -> int | None:

@@ -18,7 +18,7 @@ from mnistbench.runner import RunError
 def helper_pipelines():
     import helpers
 
-    names = ["sleepy", "hang", "boom", "crash"]
+    names = ["sleepy", "hang", "boom", "crash", "whose_child"]
     for name in names:
         pipelines.register(name, getattr(helpers, name), overwrite=True)
     yield
@@ -142,7 +142,9 @@ def test_a_script_without_a_main_guard_runs_jobs(tmp_path):
     assert out.stdout.split() == ["status", "ok"], out.stderr
 
 
-def test_the_command_line_forks_jobs_from_a_server(tmp_path, monkeypatch):
+def test_the_command_line_forks_jobs_from_a_server(
+    tmp_path, monkeypatch, helper_pipelines
+):
     # the command line turns the fork server on: its job's parent is the
     # server, not the command's own process
     script = tmp_path / "cli.py"
@@ -175,14 +177,8 @@ def test_the_command_line_forks_jobs_from_a_server(tmp_path, monkeypatch):
     command_pid = int(out.stdout.split()[0])
     assert int(parent_file.read_text()) != command_pid
     # in process, the library's default: a new Python, the caller's child
-    import helpers
-
     monkeypatch.setenv("MNISTBENCH_TEST_PARENT_FILE", str(parent_file))
-    pipelines.register("whose_child", helpers.whose_child)
-    try:
-        run(tmp_path / "lib", ["whose_child"])
-    finally:
-        pipelines.unregister("whose_child")
+    run(tmp_path / "lib", ["whose_child"])
     assert int(parent_file.read_text()) == os.getpid()
 
 

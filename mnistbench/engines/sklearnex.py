@@ -98,7 +98,7 @@ class SklearnexEngine(Engine):
             # joblib's -1 is every core; sklearnex counts it from the job's
             # share of the cores (its OpenMP limit), which would leave an
             # estimator that asks for idle cores on one thread
-            params["n_jobs"] = max(1, joblib.cpu_count() + 1 + params["n_jobs"])
+            params["n_jobs"] = joblib.effective_n_jobs(params["n_jobs"])
         if name == "SVC":
             # scikit-learn's cache_size is the SVC's whole kernel cache (and
             # mnistbench's SVC shares it among its threads); oneDAL gives
