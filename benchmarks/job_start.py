@@ -45,7 +45,8 @@ def main(argv=None) -> int:
             walls[name].append(wall)
             work.append(own)
     new, forked = (statistics.median(w) for w in walls.values())
-    print(f"job: knn, 500 training images, fit + predict {statistics.median(work):.2f} s")
+    own = statistics.median(work)
+    print(f"job: knn, 500 training images, fit + predict {own:.2f} s")
     print(f"first fork (server starting): {first:.2f} s")
     for name, values in walls.items():
         print(f"{name:12s} median {statistics.median(values):.2f} s over {len(values)}")

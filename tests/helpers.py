@@ -7,6 +7,7 @@ also expose them to fresh ``mnistbench`` processes as an entry-point plugin.
 import os
 import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -56,6 +57,34 @@ class Parent(Majority):
         with open(os.environ["MNISTBENCH_TEST_PARENT_FILE"], "w") as f:
             f.write(str(os.getppid()))
         return super().fit(X, y)
+
+
+class Niceness(Majority):
+    """The majority vote, after appending its job's niceness, and that of a
+    thread it starts, to the file named by $MNISTBENCH_TEST_NICE_FILE."""
+
+    def __init__(self, n_jobs=None):
+        super().__init__()
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y):
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(os.nice(0)))
+        thread.start()
+        thread.join()
+        with open(os.environ["MNISTBENCH_TEST_NICE_FILE"], "a") as f:
+            f.write(f"{self.n_jobs} {os.nice(0)} {seen[0]}\n")
+        return super().fit(X, y)
+
+
+def held():
+    """Leaves n_jobs to the runner: held to its share of the cores."""
+    return make(clf=Niceness())
+
+
+def filler():
+    """Asks for every core (n_jobs=-1), as rf's forest does."""
+    return make(clf=Niceness(n_jobs=-1))
 
 
 def whose_child():

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnistbench import pipelines, runner
+from mnistbench import _jobproc, pipelines, runner
 from mnistbench.results import LeaderboardError, read_leaderboard
 from mnistbench.runner import RunError
 
@@ -18,7 +18,7 @@ from mnistbench.runner import RunError
 def helper_pipelines():
     import helpers
 
-    names = ["sleepy", "hang", "boom", "crash", "whose_child"]
+    names = ["sleepy", "hang", "boom", "crash", "whose_child", "held", "filler"]
     for name in names:
         pipelines.register(name, getattr(helpers, name), overwrite=True)
     yield
@@ -314,6 +314,42 @@ def test_rows_record_the_threads_each_job_could_use(tmp_path):
     assert threads == {"logreg": max(1, cpu_count() // 2), "rf": cpu_count()}
     board = read_leaderboard(tmp_path)
     assert dict(zip(board["pipeline"], board["threads"])) == threads
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "nice") or os.cpu_count() < 2, reason="needs niceness, 2 cores"
+)
+def test_a_job_that_takes_every_core_yields_to_the_others(
+    tmp_path, monkeypatch, helper_pipelines, job_start
+):
+    # two jobs at once: the one whose estimator asks for every core runs (and
+    # its threads) at a lower priority, so it fills the cores the other leaves
+    # idle; the one held to its share keeps the runner's priority
+    nice_file = tmp_path / "nice.txt"
+    monkeypatch.setenv("MNISTBENCH_TEST_NICE_FILE", str(nice_file))
+    base = os.nice(0)
+
+    def seen():
+        lines = nice_file.read_text().split("\n")[:-1]
+        nice_file.unlink()
+        return dict(
+            (n_jobs, (int(a), int(b))) for n_jobs, a, b in map(str.split, lines)
+        )
+
+    assert run(tmp_path / "a", ["held", "filler"], n_jobs=2).ok
+    expected = min(19, base + _jobproc.FILLER_NICENESS)
+    assert seen() == {"None": (base, base), "-1": (expected, expected)}
+    # 0 turns it off; anything but a whole number is the job's one-line error
+    monkeypatch.setenv("MNISTBENCH_FILLER_NICENESS", "0")
+    assert run(tmp_path / "b", ["held", "filler"], n_jobs=2).ok
+    assert seen() == {"None": (base, base), "-1": (base, base)}
+    monkeypatch.setenv("MNISTBENCH_FILLER_NICENESS", "low")
+    rows = run(tmp_path / "c", ["held", "filler"], n_jobs=2).rows
+    errors = dict(zip(rows["pipeline"], rows["error"]))
+    assert errors["held"] == ""
+    assert "MNISTBENCH_FILLER_NICENESS must be a whole number, got 'low'" in (
+        errors["filler"]
+    )
 
 
 def test_jobs_start_longest_first_by_earlier_runs(tmp_path):
