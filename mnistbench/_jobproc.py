@@ -184,20 +184,29 @@ def _ready(pipe, job, ds):
 FILLER_NICENESS = 10
 
 
+def filler_niceness() -> int:
+    """``$MNISTBENCH_FILLER_NICENESS`` (0 to 19), else :data:`FILLER_NICENESS`."""
+    raw = os.environ.get("MNISTBENCH_FILLER_NICENESS", str(FILLER_NICENESS))
+    try:
+        niceness = int(raw)
+    except ValueError:
+        niceness = -1
+    if not 0 <= niceness <= 19:
+        raise ValueError(
+            f"MNISTBENCH_FILLER_NICENESS must be a whole number from 0 to 19, "
+            f"got {raw!r}"
+        )
+    return niceness
+
+
 def _yield_to_held_jobs() -> None:
     """Lower this job's priority, so that its extra threads fill the cores
     the other jobs leave idle instead of taking time from them: a job held
     to its share on the same core (``svm``) keeps that core. The job's own
     threads, started later, inherit the niceness. No-op where processes have
     none (Windows)."""
-    raw = os.environ.get("MNISTBENCH_FILLER_NICENESS", str(FILLER_NICENESS))
-    try:
-        niceness = int(raw)
-    except ValueError:
-        raise ValueError(
-            f"MNISTBENCH_FILLER_NICENESS must be a whole number, got {raw!r}"
-        ) from None
-    if niceness > 0 and hasattr(os, "nice"):
+    niceness = filler_niceness()
+    if niceness and hasattr(os, "nice"):
         os.nice(niceness)
 
 
@@ -284,7 +293,25 @@ def forked(
         os.dup2(null.fileno(), 1)
         os.dup2(err.fileno(), 2)
     main(payload_path, result_path)
+    _stop_children()
     sys.stderr.flush()
+
+
+def _stop_children() -> None:
+    """End the processes the job left running, once its result is written.
+
+    joblib's process pool (a ``FeatureUnion`` given the job's threads, say)
+    keeps its workers for 300 s after their last task. A new Python stops
+    them as it exits; a forked child skips that and waits for them, so the
+    job would end 5 minutes late.
+    """
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,12 @@ def run_plan(
     ``on_start(jobs)`` is called once the jobs to run are known,
     ``on_result(job, row)`` as each one is recorded.
     """
+    from mnistbench._jobproc import filler_niceness
+
+    try:
+        filler_niceness()  # read by each job that takes every core
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
     executor = executors.for_plan(plan) if executor is None else executor
     # Connect first: an unreachable scheduler fails in seconds, before any work.
     with executor as running:

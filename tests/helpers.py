@@ -77,6 +77,16 @@ class Niceness(Majority):
         return super().fit(X, y)
 
 
+def pool_user():
+    """A FeatureUnion, which runs its parts on joblib's process pool (loky)
+    when the job gives it threads; the pool's workers outlive the fit."""
+    from sklearn.pipeline import FeatureUnion
+    from sklearn.preprocessing import FunctionTransformer
+
+    both = FeatureUnion([("a", FunctionTransformer()), ("b", FunctionTransformer())])
+    return make(reduce=both, clf=Majority())
+
+
 def held():
     """Leaves n_jobs to the runner: held to its share of the cores."""
     return make(clf=Niceness())

@@ -100,6 +100,16 @@ def test_unwritable_out_one_line(runner, tmp_path):
     )
 
 
+def test_bad_filler_niceness_one_line(runner, tmp_path):
+    result = runner.invoke(
+        cli,
+        ["run", "knn", "-d", "mnist-sample", "--out", str(tmp_path / "out")],
+        env={"MNISTBENCH_FILLER_NICENESS": "high"},
+    )
+    one_line_error(result, "MNISTBENCH_FILLER_NICENESS must be a whole number")
+    assert not (tmp_path / "out").exists()
+
+
 def test_corrupt_leaderboard_one_line(runner, tmp_path):
     (tmp_path / "leaderboard.csv").write_text(",".join(COLUMNS) + "\n1,2,3\n")
     for args in (["run", "knn", "-d", "mnist-sample"], ["leaderboard"]):
