@@ -292,8 +292,10 @@ def forked(
     with open(os.devnull, "wb") as null, open(stderr_path, "wb") as err:
         os.dup2(null.fileno(), 1)
         os.dup2(err.fileno(), 2)
-    main(payload_path, result_path)
-    _stop_children()
+    try:
+        main(payload_path, result_path)
+    finally:
+        _stop_children()
     sys.stderr.flush()
 
 
