@@ -19,11 +19,10 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
-from mnistbench import jobs, runner
+from mnistbench import jobs
+from mnistbench.bench._common import suite_plan, timed_run
 from mnistbench.bench.peer import PEERS
-from mnistbench.plan import RunPlan
 
 WAYS = {"filler not yielding": "0", "filler yielding (as shipped)": None}
 
@@ -33,17 +32,7 @@ def _once(engine: str, dataset: str, out: str, niceness: str | None):
         os.environ.pop("MNISTBENCH_FILLER_NICENESS", None)
     else:
         os.environ["MNISTBENCH_FILLER_NICENESS"] = niceness
-    plan = RunPlan(
-        list(PEERS),
-        datasets=[dataset],
-        engine=engine,
-        out=out,
-        force=True,
-        download=False,
-    )
-    start = time.perf_counter()
-    summary = runner.run_plan(plan)
-    wall = time.perf_counter() - start
+    summary, wall = timed_run(suite_plan(list(PEERS), dataset, out, engine=engine))
     if not summary.ok:
         raise SystemExit(f"a job failed: {summary.rows[['pipeline', 'error']]}")
     rows = summary.rows.set_index("pipeline")
