@@ -272,6 +272,33 @@ CANDIDATES = {
                 ("entropy", 16),
             ]
         },
+        # Cheaper variants of the chosen forest (16 levels, no bootstrap,
+        # entropy, 16 pixels per split): fewer pixels per split, fewer levels,
+        # fewer trees, or no splits of the smallest nodes.
+        **{
+            f"random forest, {q} gray levels, no bootstrap, entropy, "
+            f"max_features={mf}, {n} trees, min_samples_leaf={leaf}": (
+                lambda q=q, mf=mf, n=n, leaf=leaf: make_pipeline(
+                    GrayLevels(q),
+                    RandomForestClassifier(
+                        n,
+                        bootstrap=False,
+                        criterion="entropy",
+                        max_features=mf,
+                        min_samples_leaf=leaf,
+                        random_state=0,
+                    ),
+                )
+            )
+            for q, mf, n, leaf in [
+                (16, 16, 100, 1),
+                (16, 12, 100, 1),
+                (16, 10, 100, 1),
+                (8, 16, 100, 1),
+                (16, 16, 80, 1),
+                (16, 16, 100, 2),
+            ]
+        },
     },
     "knn": {
         "peer": bench.peer_knn,

@@ -229,6 +229,17 @@ def threads_used(pipe, threads: int) -> int:
     return max(counts)
 
 
+def spreads_over_threads(pipe) -> bool:
+    """Whether ``pipe`` fits on every thread its job gives it: it holds an
+    estimator whose class says ``spreads_over_threads = True``, as
+    :class:`mnistbench.svm.SVC` (its pairs of classes side by side; oneDAL's
+    SVC, which the sklearnex engine puts in its place, on oneDAL's threads).
+    The local executor runs such a job alone, on every core.
+    """
+    parts = [pipe, *pipe.get_params(deep=True).values()]
+    return any(getattr(type(part), "spreads_over_threads", False) for part in parts)
+
+
 def peak_memory_mb() -> float:
     """This process's own peak resident memory, in MB.
 

@@ -42,6 +42,7 @@ __all__ = [
     "JobSettings",
     "kill_live_jobs",
     "run_isolated",
+    "runs_alone",
     "start_job_server",
     "use_job_server",
 ]
@@ -107,6 +108,23 @@ class JobSettings:
     data_home: str | None = None
     download: bool = True
     repeat: int = 1
+
+
+def runs_alone(job: Job) -> bool:
+    """Whether the local executor runs ``job`` alone, on every core: its
+    pipeline fits on every thread the job gives it (``svm``'s pairs of
+    classes), so it takes about as long alone on every core as beside other
+    jobs on its share, and its times are its own. Not a job whose estimator
+    asks for cores itself (``rf``'s forest, ``n_jobs=-1``): that one fills
+    whatever cores the others leave idle. False for a job whose pipeline
+    cannot be built: the job reports that itself."""
+    from mnistbench._jobproc import spreads_over_threads, threads_used
+
+    try:
+        pipe = pipelines.get(job.pipeline, **job.params)
+    except Exception:  # noqa: BLE001 - the job itself will report it
+        return False
+    return spreads_over_threads(pipe) and threads_used(pipe, 1) == 1
 
 
 # --- supervision -------------------------------------------------------------

@@ -52,6 +52,11 @@ class SVC(_SVC):
     in float64. Anything else is scikit-learn's code.
     """
 
+    # Its pairs are fitted side by side on every thread the job has, so
+    # `mnistbench run` runs it alone on every core (see
+    # mnistbench._jobproc.spreads_over_threads).
+    spreads_over_threads = True
+
     # The same fit and the same predictions as scikit-learn's SVC: the same
     # experiment, so job keys and definitions match scikit-learn's.
     __mnistbench_fingerprint__ = "sklearn.svm._classes.SVC"

@@ -77,6 +77,39 @@ class Niceness(Majority):
         return super().fit(X, y)
 
 
+class Span(Majority):
+    """The majority vote after ``sleep`` seconds, appending the wall-clock
+    times its fit began and ended, and its tag, to the file named by
+    $MNISTBENCH_TEST_SPAN_FILE."""
+
+    def __init__(self, sleep=1.0, tag="narrow"):
+        super().__init__(sleep=sleep)
+        self.tag = tag
+
+    def fit(self, X, y):
+        start = time.time()
+        super().fit(X, y)
+        with open(os.environ["MNISTBENCH_TEST_SPAN_FILE"], "a") as f:
+            f.write(f"{self.tag} {start} {time.time()}\n")
+        return self
+
+
+class WideSpan(Span):
+    """A Span that says it spreads over every thread its job has."""
+
+    spreads_over_threads = True
+
+
+def narrow():
+    """Sleeps 1 s; held to its share of the cores."""
+    return make(clf=Span())
+
+
+def wide():
+    """Sleeps 1 s; spreads over every thread (as mnistbench's SVC)."""
+    return make(clf=WideSpan(tag="wide"))
+
+
 def pool_user():
     """A FeatureUnion, which runs its parts on joblib's process pool (loky)
     when the job gives it threads; the pool's workers outlive the fit."""

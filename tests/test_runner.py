@@ -20,7 +20,7 @@ def helper_pipelines():
 
     names = [
         *("sleepy", "hang", "boom", "crash", "whose_child"),
-        *("held", "filler", "pool_user"),
+        *("held", "filler", "pool_user", "narrow", "wide"),
     ]
     for name in names:
         pipelines.register(name, getattr(helpers, name), overwrite=True)
@@ -320,15 +320,51 @@ def test_threads_used_counts_explicit_n_jobs():
     assert threads_used(pipelines.make(clf=RandomForestClassifier(n_jobs=0)), 1) == 1
 
 
-def test_rows_record_the_threads_each_job_could_use(tmp_path):
+def test_jobs_that_spread_over_threads_run_alone_on_every_core(tmp_path):
+    # svm fits its pairs of classes on every thread its job gets: it runs
+    # alone on every core, first; then the others side by side, each on its
+    # share, but for rf's forest, which asks for every core itself
     from joblib import cpu_count
 
-    summary = run(tmp_path, ["logreg", "rf"], n_jobs=2)
-    assert summary.n_jobs == 2
+    from mnistbench.jobs import Job, runs_alone
+
+    cores = cpu_count()
+    summary = run(tmp_path, ["logreg", "rf", "knn", "svm"], n_jobs=2)
+    assert summary.ok and summary.n_jobs == 2
     threads = dict(zip(summary.rows["pipeline"], summary.rows["threads"]))
-    assert threads == {"logreg": max(1, cpu_count() // 2), "rf": cpu_count()}
+    share = max(1, cores // 2)
+    assert threads == {"svm": cores, "rf": cores, "logreg": share, "knn": share}
     board = read_leaderboard(tmp_path)
     assert dict(zip(board["pipeline"], board["threads"])) == threads
+    assert not runs_alone(Job("mnist-sample", "rf"))
+    assert runs_alone(Job("mnist-sample", "deskew_svm"))
+    assert not runs_alone(Job("mnist-sample", "no-such-pipeline"))
+
+
+@pytest.mark.skipif(os.cpu_count() < 2, reason="needs 2 cores")
+def test_a_job_that_runs_alone_overlaps_no_other(
+    tmp_path, monkeypatch, helper_pipelines, job_start
+):
+    spans = tmp_path / "spans.txt"
+    monkeypatch.setenv("MNISTBENCH_TEST_SPAN_FILE", str(spans))
+    # two seeds each: two jobs spread over every thread, two held to a core
+    summary = run(tmp_path / "out", ["narrow", "wide"], seeds=[0, 1], n_jobs=2)
+    assert summary.ok and len(summary.rows) == 4
+    tags, starts, ends = zip(
+        *(
+            (t, float(a), float(b))
+            for t, a, b in map(str.split, spans.read_text().splitlines())
+        )
+    )
+    wide = [i for i, t in enumerate(tags) if t == "wide"]
+    assert sorted(tags) == ["narrow", "narrow", "wide", "wide"]
+    for i in wide:  # no other fit ran while a wide one did
+        for j in range(len(tags)):
+            if j != i:
+                assert ends[j] <= starts[i] or starts[j] >= ends[i], (i, j)
+    narrow = [i for i, t in enumerate(tags) if t == "narrow"]
+    a, b = narrow  # the narrow ones side by side
+    assert starts[a] < ends[b] and starts[b] < ends[a]
 
 
 @pytest.mark.skipif(

@@ -31,7 +31,7 @@ from mnistbench.bench._common import (
     timed_run,
     write_table,
 )
-from mnistbench.jobs import DEFAULT_TIMEOUT, Job, run_isolated
+from mnistbench.jobs import DEFAULT_TIMEOUT, Job, run_isolated, runs_alone
 from mnistbench.plan import MIN_TRAIN_SIZE
 
 __all__ = ["PEER_KINDS", "PEERS", "PeerComparison", "compare_with_peer"]
@@ -186,7 +186,10 @@ def compare_with_peer(
             on_result("mnistbench", job.pipeline, row)
 
     summary, ours_wall = timed_run(plan, on_result=ours_done)
-    table = _peer_table(peer_rows, summary.rows, ours_wall, cores(), summary.n_jobs)
+    alone = {name for name in names if runs_alone(Job(dataset, name))}
+    table = _peer_table(
+        peer_rows, summary.rows, ours_wall, cores(), summary.n_jobs, alone
+    )
     table.insert(0, "dataset", dataset)
     table.insert(1, "peer", peer)
     table.insert(2, "engine", plan.engine)
@@ -245,7 +248,12 @@ def _run_peer(names, dataset: str, n_train: int, peer: str, options: dict, on_re
 
 
 def _peer_table(
-    peer: pd.DataFrame, ours: pd.DataFrame, ours_wall: float, cores: int, at_once: int
+    peer: pd.DataFrame,
+    ours: pd.DataFrame,
+    ours_wall: float,
+    cores: int,
+    at_once: int,
+    alone: set[str] = frozenset(),
 ):
     rows = []
     ours = ours.set_index("pipeline")
@@ -280,9 +288,11 @@ def _peer_table(
     table = pd.DataFrame(rows)
     peer_total = float(table["peer_s"].sum())
     cpu_s = float(table["cpu_s"].sum())
-    # A bound for the run's memory: this process plus the largest jobs that
-    # can run at the same time.
-    job_peaks = sorted(table["peak_mem_mb"].dropna(), reverse=True)[:at_once]
+    # A bound for the run's memory: this process plus the largest job that
+    # runs alone, or the largest jobs that can run side by side.
+    peaks = table.set_index("pipeline")["peak_mem_mb"].dropna()
+    by_side = sorted(peaks.drop(list(alone & set(peaks.index))), reverse=True)
+    jobs_peak = max(sum(by_side[:at_once]), *peaks[list(alone & set(peaks.index))], 0)
     suite = {
         "pipeline": "suite",
         "peer_fit_s": float(table["peer_fit_s"].sum()),
@@ -298,7 +308,7 @@ def _peer_table(
         "peer_threads": cores,
         "threads": int(table["threads"].max()),
         "peer_peak_mem_mb": float(table["peer_peak_mem_mb"].max()),
-        "peak_mem_mb": peak_memory_mb() + float(sum(job_peaks)),
+        "peak_mem_mb": peak_memory_mb() + float(jobs_peak),
         "peer_cpu_s": float(table["peer_cpu_s"].sum()),
         "cpu_s": cpu_s,
         "faster": bool(table["faster"].all()),
