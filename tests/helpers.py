@@ -82,7 +82,7 @@ class Span(Majority):
     times its fit began and ended, and its tag, to the file named by
     $MNISTBENCH_TEST_SPAN_FILE."""
 
-    def __init__(self, sleep=1.0, tag="narrow"):
+    def __init__(self, sleep=2.0, tag="narrow"):
         super().__init__(sleep=sleep)
         self.tag = tag
 
@@ -101,12 +101,12 @@ class WideSpan(Span):
 
 
 def narrow():
-    """Sleeps 1 s; held to its share of the cores."""
+    """Sleeps 2 s; held to its share of the cores."""
     return make(clf=Span())
 
 
 def wide():
-    """Sleeps 1 s; spreads over every thread (as mnistbench's SVC)."""
+    """Sleeps 2 s; fits on every thread its job has (as mnistbench's SVC)."""
     return make(clf=WideSpan(tag="wide"))
 
 

@@ -291,8 +291,9 @@ def _peer_table(
     # A bound for the run's memory: this process plus the largest job that
     # runs alone, or the largest jobs that can run side by side.
     peaks = table.set_index("pipeline")["peak_mem_mb"].dropna()
-    by_side = sorted(peaks.drop(list(alone & set(peaks.index))), reverse=True)
-    jobs_peak = max(sum(by_side[:at_once]), *peaks[list(alone & set(peaks.index))], 0)
+    by_itself = peaks.index.isin(list(alone))
+    side_by_side = sorted(peaks[~by_itself], reverse=True)[:at_once]
+    jobs_peak = max([sum(side_by_side), *peaks[by_itself]])
     suite = {
         "pipeline": "suite",
         "peer_fit_s": float(table["peer_fit_s"].sum()),

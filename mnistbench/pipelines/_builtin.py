@@ -75,8 +75,9 @@ def svm() -> Pipeline:
     ``mnistbench.svm.SVC``: libsvm's model and predictions (tested
     identical), its pairs of classes fitted one by one or on every thread
     the job has (on one thread, 58 s against libsvm's 135 s, 2-core AMD
-    EPYC), and its decision function computed with BLAS; a 1 GB kernel
-    cache avoids recomputation.
+    EPYC; ``mnistbench run`` runs the job alone on every core), and its
+    decision function computed with BLAS; a 1 GB kernel cache avoids
+    recomputation.
     """
     return make(
         reduce=PCA(n_components=60),
