@@ -230,14 +230,19 @@ def threads_used(pipe, threads: int) -> int:
 
 
 def spreads_over_threads(pipe) -> bool:
-    """Whether ``pipe`` fits on every thread its job gives it: it holds an
-    estimator whose class says ``spreads_over_threads = True``, as
-    :class:`mnistbench.svm.SVC` (its pairs of classes side by side; oneDAL's
-    SVC, which the sklearnex engine puts in its place, on oneDAL's threads).
-    The local executor runs such a job alone, on every core.
+    """Whether ``pipe``'s work spreads over every thread its job gives it.
+
+    One of its estimators fits on every thread (its class says
+    ``spreads_over_threads = True``, as :class:`mnistbench.svm.SVC`: its
+    pairs of classes side by side; oneDAL's SVC, which the sklearnex engine
+    puts in its place, on oneDAL's threads), and none of its steps is known
+    to run on one (``spreads_over_threads = False``: ``Deskew`` and ``HOG``,
+    image by image in numpy). The local executor runs such a job alone, on
+    every core.
     """
     parts = [pipe, *pipe.get_params(deep=True).values()]
-    return any(getattr(type(part), "spreads_over_threads", False) for part in parts)
+    says = {getattr(type(part), "spreads_over_threads", None) for part in parts}
+    return True in says and False not in says
 
 
 def peak_memory_mb() -> float:

@@ -116,6 +116,11 @@ def image_shape(n_features: int, shape=None) -> tuple[int, int]:
 class _ImageTransformer(_PixelTransformer):
     """Shared plumbing: input checks, the image shape, chunked transforms."""
 
+    # Chunks of images in numpy, one thread: a job whose pipeline has such a
+    # step does not run alone on every core, where it would leave the others
+    # idle meanwhile (see mnistbench._jobproc.spreads_over_threads).
+    spreads_over_threads = False
+
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=[np.float32, np.float64])
         self._check_params()

@@ -53,7 +53,7 @@ class SVC(_SVC):
     """
 
     # Its pairs are fitted side by side on every thread the job has, so
-    # `mnistbench run` runs it alone on every core (see
+    # `mnistbench run` can run it alone on every core (see
     # mnistbench._jobproc.spreads_over_threads).
     spreads_over_threads = True
 

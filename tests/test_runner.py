@@ -337,7 +337,10 @@ def test_jobs_that_spread_over_threads_run_alone_on_every_core(tmp_path):
     board = read_leaderboard(tmp_path)
     assert dict(zip(board["pipeline"], board["threads"])) == threads
     assert not runs_alone(Job("mnist-sample", "rf"))
-    assert runs_alone(Job("mnist-sample", "deskew_svm"))
+    assert runs_alone(Job("mnist-sample", "svm"))
+    # Deskew and HOG compute image by image on one thread: not alone
+    assert not runs_alone(Job("mnist-sample", "deskew_svm"))
+    assert not runs_alone(Job("mnist-sample", "hog_svm_flips"))
     assert not runs_alone(Job("mnist-sample", "no-such-pipeline"))
 
 
