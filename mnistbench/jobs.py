@@ -44,6 +44,7 @@ __all__ = [
     "run_isolated",
     "runs_alone",
     "start_job_server",
+    "takes_every_core",
     "use_job_server",
 ]
 
@@ -110,21 +111,37 @@ class JobSettings:
     repeat: int = 1
 
 
+def _pipeline_of(job: Job):
+    """The job's pipeline, unfitted; None if it cannot be built (the job
+    itself will report why)."""
+    try:
+        return pipelines.get(job.pipeline, **job.params)
+    except Exception:  # noqa: BLE001 - the job itself will report it
+        return None
+
+
+def takes_every_core(job: Job) -> bool:
+    """Whether the job's pipeline, given one thread, would use more: an
+    estimator asks for cores itself (``rf``'s forest, ``n_jobs=-1``)."""
+    from mnistbench._jobproc import threads_used
+
+    pipe = _pipeline_of(job)
+    return pipe is not None and threads_used(pipe, 1) > 1
+
+
 def runs_alone(job: Job) -> bool:
     """Whether the local executor runs ``job`` alone, on every core: its
     pipeline fits on every thread the job gives it (``svm``'s pairs of
     classes), so it takes about as long alone on every core as beside other
-    jobs on its share, and its times are its own. Not a job whose estimator
-    asks for cores itself (``rf``'s forest, ``n_jobs=-1``): that one fills
-    whatever cores the others leave idle. False for a job whose pipeline
-    cannot be built: the job reports that itself."""
+    jobs on its share, and its times are its own. Not a job that takes every
+    core by itself (:func:`takes_every_core`): that one fills whatever cores
+    the others leave idle. False for a job whose pipeline cannot be built."""
     from mnistbench._jobproc import spreads_over_threads, threads_used
 
-    try:
-        pipe = pipelines.get(job.pipeline, **job.params)
-    except Exception:  # noqa: BLE001 - the job itself will report it
-        return False
-    return spreads_over_threads(pipe) and threads_used(pipe, 1) == 1
+    pipe = _pipeline_of(job)
+    return (
+        pipe is not None and spreads_over_threads(pipe) and threads_used(pipe, 1) == 1
+    )
 
 
 # --- supervision -------------------------------------------------------------

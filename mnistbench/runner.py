@@ -27,7 +27,13 @@ import pandas as pd
 
 from mnistbench import data, executors, results
 from mnistbench.envinfo import machine_fields
-from mnistbench.jobs import DEFAULT_TIMEOUT, Job, JobSettings, run_isolated
+from mnistbench.jobs import (
+    DEFAULT_TIMEOUT,
+    Job,
+    JobSettings,
+    run_isolated,
+    takes_every_core,
+)
 from mnistbench.pipelines import fingerprint as config_fingerprint
 from mnistbench.plan import MIN_TRAIN_SIZE, RunError, RunPlan, expand_jobs
 
@@ -218,32 +224,20 @@ def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
         .median()
         .to_dict()
     )
-    takes_every_core: dict[tuple[str, str], bool] = {}
+    fills: dict[tuple[str, str], bool] = {}  # per pipeline and params
     for job in jobs:
         key = (job.pipeline, job.params_json)
-        if key not in takes_every_core:
-            takes_every_core[key] = _takes_every_core(job)
+        if key not in fills:
+            fills[key] = takes_every_core(job)
 
     def order(job: Job) -> tuple[bool, float]:
         key = (job.dataset, job.pipeline, job.engine, job.n_train)
         return (
-            takes_every_core[job.pipeline, job.params_json],
+            fills[job.pipeline, job.params_json],
             -seconds.get(key, float("inf")),
         )
 
     return sorted(jobs, key=order)  # stable: ties keep the plan's order
-
-
-def _takes_every_core(job: Job) -> bool:
-    """Whether the job's pipeline, given one thread, would use more."""
-    from mnistbench._jobproc import threads_used
-    from mnistbench.pipelines import get
-
-    try:
-        pipe = get(job.pipeline, **job.params)
-    except Exception:  # noqa: BLE001 - the job itself will report it
-        return False
-    return threads_used(pipe, 1) > 1
 
 
 def _check_out_dir(out: Path) -> None:
