@@ -1,26 +1,172 @@
-"""File helpers shared by the data cache and the results folder."""
+"""Writing files so that a failure leaves the old file or none, never a part.
+
+Every file mnistbench writes goes through :func:`atomic_write` (or
+:func:`atomic_write_text`): a unique temporary file beside the target, flushed
+to disk, then renamed over it. Every failure to write becomes a
+:class:`WriteError`, one line naming the path and the cause (a full disk, a
+read-only file system, a permission, a quota, a name too long), which the
+command line prints as is (exit code 2).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from mnistbench.exceptions import MnistbenchError
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+__all__ = [
+    "WriteError",
+    "atomic_write",
+    "atomic_write_text",
+    "check_writable",
+    "mount_point",
+    "write_error",
+]
+
+
+class WriteError(MnistbenchError, OSError):
+    """A file or folder could not be written; the message names it and why.
+
+    Also an :class:`OSError` (with the original ``errno``), so code that
+    degrades gracefully on an unwritable cache still catches it.
+    """
+
+
+def mount_point(path: str | os.PathLike) -> Path:
+    """The mount point of the file system holding ``path`` (or what of it
+    exists): the "device" a full disk is named by."""
+    p = Path(os.path.abspath(path))
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    while not os.path.ismount(p) and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _cause(path: Path, exc: OSError) -> str:
+    code = exc.errno
+    if code == errno.ENOSPC:
+        return f"no space left on {mount_point(path)}"
+    if code == errno.EDQUOT:
+        return f"disk quota exceeded on {mount_point(path)}"
+    if code == errno.EROFS:
+        return f"read-only file system ({mount_point(path)})"
+    if code in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if code == errno.ENAMETOOLONG:
+        return "file name too long"
+    return (exc.strerror or str(exc) or type(exc).__name__).lower()
+
+
+def write_error(
+    path: str | os.PathLike, exc: OSError, consequence: str = ""
+) -> WriteError:
+    """``exc``, raised writing ``path``, as one line: ``CAUSE writing PATH``,
+    then ``; consequence`` if given."""
+    path = Path(path)
+    if isinstance(exc, WriteError):
+        return exc
+    text = f"{_cause(path, exc)} writing {path}"
+    error = WriteError(f"{text}; {consequence}" if consequence else text)
+    error.errno = exc.errno
+    return error
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
     """Write through a unique temporary file beside ``path``, then rename it.
 
-    Readers never see a half-written file, and concurrent writers of the same
-    content are harmless. Unlike mkstemp, ``open(..., "xb")`` honours the umask,
-    so a folder shared between users stays readable.
+    ``write(f)`` writes the content into the binary file ``f``. The temporary
+    file is flushed to disk before the rename, so readers (and a machine that
+    loses power) see the old file or the whole new one, never a part, and
+    concurrent writers of the same content are harmless. Unlike mkstemp,
+    ``open(..., "xb")`` honours the umask, so a folder shared between users
+    stays readable.
+
+    Raises
+    ------
+    WriteError
+        The file could not be written whole (the temporary file is removed
+        and ``path`` is as it was).
     """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "xb") as f:
             write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise write_error(path, exc) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` with :func:`atomic_write`."""
+    data = text.encode("utf-8")
+    atomic_write(path, lambda f: f.write(data))
+
+
+def _remove(tmp: Path) -> None:
+    # the folder itself may have gone read-only: nothing more to do then
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
+def check_writable(folder: str | os.PathLike, *files: str) -> None:
+    """Make ``folder`` (and its parents) and check that a file can be created
+    in it, and that each of ``files`` (names in it) that exists can be
+    written; nothing is left behind.
+
+    Raises
+    ------
+    WriteError
+        One line naming the folder or file and the cause.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise WriteError(f"cannot write into {folder}: not a folder") from None
+    except OSError as exc:
+        raise write_error(folder, exc) from None
+    probe = folder / f".write-test-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with open(probe, "xb") as f:
+            f.write(b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        _remove(probe)
+        raise write_error(folder, exc) from None
+    _remove(probe)
+    for name in files:
+        path = folder / name
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise write_error(path, exc) from None
+        if stat.S_ISDIR(mode):
+            check_writable(path)
+            continue
+        if not stat.S_ISREG(mode):
+            raise WriteError(f"cannot write {path}: not a regular file")
+        try:
+            # O_APPEND writes nothing and changes no time stamp: it only asks
+            # the kernel whether this process may write the file.
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise write_error(path, exc) from None
+        os.close(fd)
