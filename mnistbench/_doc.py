@@ -2,19 +2,26 @@
 
 The HTML page is self-contained (figures embedded as PNG data URIs, no
 scripts, no network); the Markdown file links its figures from a folder
-beside it.
+beside it. Every text is escaped for each (names come from users' files),
+and nothing is written until :meth:`Doc.save`, each file whole or not at all.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
+import logging
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from mnistbench._io import atomic_write, atomic_write_text, write_error
+from mnistbench._text import html_escape, md_escape
+
 __all__ = ["Doc"]
+
+logger = logging.getLogger(__name__)
 
 
 class Doc:
@@ -25,46 +32,74 @@ class Doc:
         self.md: list[str] = []
         self.files = files
         self.figures: list[Path] = []
+        self._pngs: dict[Path, bytes] = {}
 
     def heading(self, text: str, level: int, anchor: str = "") -> None:
-        ident = f' id="{html.escape(anchor)}"' if anchor else ""
-        self.html.append(f"<h{level}{ident}>{html.escape(text)}</h{level}>")
-        self.md.append(f"{'#' * level} {text}\n")
+        ident = f' id="{html_escape(anchor)}"' if anchor else ""
+        self.html.append(f"<h{level}{ident}>{html_escape(text)}</h{level}>")
+        self.md.append(f"{'#' * level} {md_escape(text)}\n")
 
     def para(self, text: str, cls: str = "") -> None:
-        klass = f' class="{cls}"' if cls else ""
-        self.html.append(f"<p{klass}>{html.escape(text)}</p>")
-        self.md.append(f"{'> ' if cls == 'note' else ''}{text}\n")
+        klass = f' class="{html_escape(cls)}"' if cls else ""
+        self.html.append(f"<p{klass}>{html_escape(text)}</p>")
+        self.md.append(f"{'> ' if cls == 'note' else ''}{md_escape(text)}\n")
 
     def table(self, frame: pd.DataFrame) -> None:
         cells = frame.astype(str)
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in cells.columns)
+        head = "".join(f"<th>{html_escape(c)}</th>" for c in cells.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+            "<tr>" + "".join(f"<td>{html_escape(v)}</td>" for v in row) + "</tr>"
             for row in cells.itertuples(index=False)
         )
         self.html.append(
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
-        lines = ["| " + " | ".join(cells.columns) + " |"]
+        lines = ["| " + " | ".join(md_escape(c) for c in cells.columns) + " |"]
         lines.append("|" + "|".join("---" for _ in cells.columns) + "|")
         for row in cells.itertuples(index=False):
-            lines.append("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |")
+            lines.append("| " + " | ".join(md_escape(v) for v in row) + " |")
         self.md.append("\n".join(lines) + "\n")
 
     def figure(self, fig, name: str, alt: str, dpi: int = 80) -> None:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
         png = buf.getvalue()
-        path = self.files / f"{name}.png"
-        path.write_bytes(png)
+        # names are made of labels; keep the file name plain
+        path = self.files / f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}.png"
+        self._pngs[path] = png
         self.figures.append(path)
         uri = "data:image/png;base64," + base64.b64encode(png).decode()
         self.html.append(
-            f'<figure><img src="{uri}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+            f'<figure><img src="{uri}" alt="{html_escape(alt)}">'
+            f"<figcaption>{html_escape(alt)}</figcaption></figure>"
         )
-        self.md.append(f"![{alt}]({self.files.name}/{path.name})\n")
+        self.md.append(f"![{md_escape(alt)}]({self.files.name}/{path.name})\n")
+
+    def save(self, html_path: Path, md_path: Path) -> None:
+        """Write the HTML page, the figures and the Markdown file, each whole
+        or not at all, then remove the figures of an earlier report that this
+        one no longer has.
+
+        Raises
+        ------
+        WriteError
+            One line naming the file and the cause; files written before it
+            are whole, the others as they were.
+        """
+        atomic_write_text(html_path, self.page())  # self-contained: first
+        try:
+            self.files.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(self.files, exc) from None
+        for path, png in self._pngs.items():
+            atomic_write(path, lambda f, png=png: f.write(png))
+        atomic_write_text(md_path, self.markdown())
+        for old in self.files.glob("*.png"):
+            if old not in self._pngs:
+                try:
+                    old.unlink()
+                except OSError as exc:
+                    logger.warning("cannot remove %s (%s)", old, exc.strerror or exc)
 
     def page(self) -> str:
         """The whole HTML page."""

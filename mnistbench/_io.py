@@ -117,16 +117,27 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda f: f.write(data))
 
 
+def _first_file(folder: Path) -> Path:
+    """The first of ``folder`` and its parents that exists (and, in a
+    ``FileExistsError`` from ``mkdir``, is not a folder)."""
+    for p in (folder, *folder.parents):
+        if p.exists():
+            return p
+    return folder
+
+
 def _remove(tmp: Path) -> None:
     # the folder itself may have gone read-only: nothing more to do then
     with contextlib.suppress(OSError):
         tmp.unlink(missing_ok=True)
 
 
-def check_writable(folder: str | os.PathLike, *files: str) -> None:
-    """Make ``folder`` (and its parents) and check that a file can be created
-    in it, and that each of ``files`` (names in it) that exists can be
-    written; nothing is left behind.
+def check_writable(folder: str | os.PathLike, *files: str, create: bool = True) -> None:
+    """Check that a file can be created in ``folder``, and that each of
+    ``files`` (names in it) that exists can be written; nothing is left
+    behind but ``folder`` itself, made (with its parents) if ``create``.
+    Without ``create``, a folder that does not exist yet is judged by the
+    nearest one above it that does, where it would be made.
 
     Raises
     ------
@@ -134,13 +145,19 @@ def check_writable(folder: str | os.PathLike, *files: str) -> None:
         One line naming the folder or file and the cause.
     """
     folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise WriteError(f"cannot write into {folder}: not a folder") from None
-    except OSError as exc:
-        raise write_error(folder, exc) from None
-    probe = folder / f".write-test-{os.getpid()}-{secrets.token_hex(4)}"
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise WriteError(f"{_first_file(folder)} is not a folder") from None
+        except OSError as exc:
+            raise write_error(folder, exc) from None
+    where = folder
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not where.is_dir():
+        raise WriteError(f"{where} is not a folder")
+    probe = where / f".write-test-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         with open(probe, "xb") as f:
             f.write(b"\n")
@@ -148,7 +165,7 @@ def check_writable(folder: str | os.PathLike, *files: str) -> None:
             os.fsync(f.fileno())
     except OSError as exc:
         _remove(probe)
-        raise write_error(folder, exc) from None
+        raise write_error(where, exc) from None
     _remove(probe)
     for name in files:
         path = folder / name
@@ -159,10 +176,10 @@ def check_writable(folder: str | os.PathLike, *files: str) -> None:
         except OSError as exc:
             raise write_error(path, exc) from None
         if stat.S_ISDIR(mode):
-            check_writable(path)
+            check_writable(path, create=False)
             continue
         if not stat.S_ISREG(mode):
-            raise WriteError(f"cannot write {path}: not a regular file")
+            raise WriteError(f"{path} is not a regular file")
         try:
             # O_APPEND writes nothing and changes no time stamp: it only asks
             # the kernel whether this process may write the file.

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mnistbench._io import atomic_write, write_error
 from mnistbench.compare import pipeline_label
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "error_gallery_figure",
     "mcnemar_figure",
     "save_dataset_plots",
+    "save_png",
     "tradeoff_figure",
 ]
 
@@ -195,7 +197,10 @@ def save_dataset_plots(
 
     best = best_rows(board, dataset.name)
     folder = Path(out) / "plots" / dataset.name
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(folder, exc) from None
     written = []
     best = best.assign(
         label=list(map(pipeline_label, best["pipeline"], best["engine"]))
@@ -220,13 +225,18 @@ def save_dataset_plots(
         )
         suffix = "" if row.engine == "sklearn" else f"-{row.engine}"
         path = folder / f"{row.pipeline}{suffix}-confusion.png"
-        fig.savefig(path, dpi=90)
+        save_png(fig, path, dpi=90)
         written.append(path)
     if summary and len(best):
         fig = accuracy_vs_time_figure(
             best, title=f"{dataset.name}: accuracy vs time (best run of each pipeline)"
         )
         path = folder / "accuracy-vs-time.png"
-        fig.savefig(path, dpi=100)
+        save_png(fig, path, dpi=100)
         written.append(path)
     return written
+
+
+def save_png(fig: Figure, path: Path, dpi: int) -> None:
+    """Write ``fig`` as a PNG at ``path``, whole or not at all."""
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi))

@@ -20,6 +20,7 @@ import pandas as pd
 
 from mnistbench import __version__, compare, data, plots, results
 from mnistbench._doc import Doc
+from mnistbench._io import check_writable
 from mnistbench.exceptions import MnistbenchError
 
 __all__ = ["Report", "ReportError", "build"]
@@ -72,6 +73,10 @@ def build(
         Where the datasets are cached (their test labels and images are read).
     """
     out = Path(out)
+    html_path, md_path = out / "report.html", out / "report.md"
+    files = out / "report_files"
+    # before building anything: a report that cannot be written is refused
+    check_writable(out, html_path.name, md_path.name, files.name, create=False)
     board = results.read_leaderboard(out)
     ok = board[board["status"] == "ok"]
     present = list(dict.fromkeys(ok["dataset"]))
@@ -87,10 +92,6 @@ def build(
             f"no successful runs of {', '.join(missing)} in {out}; "
             f"it has {', '.join(present)}"
         )
-    files = out / "report_files"
-    files.mkdir(parents=True, exist_ok=True)
-    for old in files.glob("*.png"):  # a previous report's, maybe of gone pipelines
-        old.unlink()
     doc = Doc(files)
     doc.heading("mnistbench report", 1)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -103,9 +104,7 @@ def build(
     for name in chosen:
         ds = data.load(name, data_home=data_home)
         _dataset_section(doc, out, board, ds)
-    html_path, md_path = out / "report.html", out / "report.md"
-    html_path.write_text(doc.page(), encoding="utf-8")
-    md_path.write_text(doc.markdown(), encoding="utf-8")
+    doc.save(html_path, md_path)
     logger.info("report: %s and %s (%d figures)", html_path, md_path, len(doc.figures))
     return Report(html_path, md_path, doc.figures, chosen)
 

@@ -6,18 +6,22 @@ and traceback beside it, and appends the row last.
 Each row is written with a single ``write`` on a file opened for appending,
 then flushed to disk, while holding ``leaderboard.csv.lock``: a run killed at
 any moment (even ``kill -9``) leaves whole rows only, and concurrent runs
-writing the same folder keep every row.
+writing the same folder keep every row. A write that fails or comes up short
+(a full disk) is cut back to the file's size before it, so no part of a row
+stays; two runs that both ran the same job record it once
+(:class:`AlreadyRecorded`).
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import errno
 import json
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping
+import stat
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,12 +29,14 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock
 
-from mnistbench._io import atomic_write
+from mnistbench._io import atomic_write, atomic_write_text, write_error
+from mnistbench._text import csv_cell, csv_line, md_escape, uncsv_cell
 from mnistbench.exceptions import MnistbenchError
 
 __all__ = [
     "COLUMNS",
     "LEADERBOARD",
+    "AlreadyRecorded",
     "LeaderboardError",
     "append_row",
     "best_rows",
@@ -110,23 +116,11 @@ OLDER_HEADERS = tuple(
 
 logger = logging.getLogger(__name__)
 
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP's
-# "CSV injection"); such text cells get a leading apostrophe, removed on reading.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_BOM = "\ufeff"
 
 
 class LeaderboardError(MnistbenchError, ValueError):
     """The leaderboard CSV cannot be read or written."""
-
-
-def _escape(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _unescape(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
 
 
 def _cell(column: str, value) -> str:
@@ -137,40 +131,165 @@ def _cell(column: str, value) -> str:
         return repr(float(value))
     if kind is int:
         return str(int(value))
-    return _escape(" ".join(str(value).split()))  # one physical line per row
+    return csv_cell(" ".join(str(value).split()))  # one physical line per row
 
 
 def _format(row: Iterable[str]) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(row)
-    return buf.getvalue().encode()
+    return csv_line(row)
 
 
-def append_row(out_dir: str | os.PathLike, row: Mapping) -> None:
-    """Append one result row to ``out_dir/leaderboard.csv`` (created if needed)."""
+def append_row(
+    out_dir: str | os.PathLike,
+    row: Mapping,
+    *,
+    known_runs: Mapping[str, Collection[str]] | None = None,
+    what: str = "",
+) -> str | None:
+    """Append one result row to ``out_dir/leaderboard.csv`` (created if needed).
+
+    The row is written whole or not at all: under the file lock, every byte
+    is written and flushed to disk, or the file is cut back to its size
+    before, and :class:`~mnistbench._io.WriteError` names the path and the
+    cause (``what`` names the row in that message, e.g. the job). A file
+    whose last line lacks its newline (a hand edit) gets one first.
+
+    ``known_runs`` (job key -> the runs whose ok rows of it the caller knew
+    of when it started) turns on the check for colliding runs: if another
+    run has recorded an ok row of the same job since, nothing is appended
+    and that run's id is returned. Otherwise returns None.
+    """
     unknown = set(row) - set(SCHEMA)
     if unknown:
         raise ValueError(f"unknown leaderboard columns: {sorted(unknown)}")
     path = Path(out_dir) / LEADERBOARD
     line = _format(_cell(c, row.get(c)) for c in COLUMNS)
-    with FileLock(str(path) + ".lock", timeout=60):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        try:
-            if os.fstat(fd).st_size == 0:
-                line = _format(COLUMNS) + line
-            elif (header := _header(path)) in OLDER_HEADERS:
+    consequence = (
+        f"the row of {what or row.get('job_key')} was not recorded; free space "
+        "(or make it writable) and run again with --resume"
+    )
+    try:
+        lock = FileLock(str(path) + ".lock", timeout=60)
+        lock.acquire()
+    except OSError as exc:
+        raise write_error(str(path) + ".lock", exc, consequence) from None
+    try:
+        if known_runs is not None and row.get("status") == "ok":
+            by = _recorded_by(path, row["job_key"], known_runs, row.get("run_id"))
+            if by is not None:
+                return by
+        _append(path, line, consequence)
+    finally:
+        lock.release()
+    return None
+
+
+def _append(path: Path, line: bytes, consequence: str) -> None:
+    """Append ``line`` to ``path``, whole or not at all; the caller holds the
+    lock."""
+    _refuse_special(path)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise write_error(path, exc, consequence) from None
+    size = None
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            line = _format(COLUMNS) + line
+        else:
+            header = _header(path)
+            if header in OLDER_HEADERS:
                 _upgrade(path)
                 os.close(fd)  # the old file is gone; append to the new one
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+                fd = -1
+                fd = os.open(path, os.O_RDWR | os.O_APPEND)
+                size = os.fstat(fd).st_size
             elif header != COLUMNS:
                 raise LeaderboardError(
                     f"{path}: its columns are not this version's leaderboard "
                     "columns; move it aside or pass another --out"
                 )
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
+            if os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # a hand edit left the last line open
+        _write_all(fd, line)
+        os.fsync(fd)
+    except OSError as exc:
+        if fd >= 0 and size is not None:
+            _cut_back(fd, path, size)
+        raise write_error(path, exc, consequence) from None
+    finally:
+        if fd >= 0:
             os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data``; a short write that cannot go on raises
+    ENOSPC, as the kernel does for the next write to a full disk."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[n:]
+
+
+def _cut_back(fd: int, path: Path, size: int) -> None:
+    """Truncate ``path`` to ``size`` bytes after a failed append (removing a
+    file the append created), so that no part of the row stays."""
+    try:
+        if size == 0:
+            os.unlink(path)
+        else:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+    except OSError as exc:  # the disk refused even that: say what is left
+        logger.error(
+            "%s: could not cut a failed append back (%s); its last line may be "
+            "incomplete: delete it",
+            path,
+            exc.strerror or exc,
+        )
+
+
+def _refuse_special(path: Path) -> None:
+    """A leaderboard that is not a regular file (a FIFO, a device) is refused
+    before it is opened: opening a FIFO would wait for a reader forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise LeaderboardError(f"{path}: not a regular file")
+
+
+def _recorded_by(
+    path: Path, key: str, known_runs: Mapping[str, Collection[str]], run_id
+) -> str | None:
+    """The run, other than ``run_id`` and those in ``known_runs[key]``,
+    that has an ok row of job ``key`` in ``path``; None if none has."""
+    known = set(known_runs.get(key, ())) | {run_id}
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+            reader = csv.reader(f)
+            header = [h.lstrip(_BOM) for h in next(reader, [])]
+            if not {"job_key", "status", "run_id"} <= set(header):
+                return None
+            k, s, r = (header.index(c) for c in ("job_key", "status", "run_id"))
+            for fields in reader:
+                if (
+                    len(fields) == len(header)
+                    and fields[k] == key
+                    and fields[s] == "ok"
+                    and fields[r] not in known
+                ):
+                    return fields[r]
+    except FileNotFoundError:
+        return None
+    except (OSError, csv.Error):
+        return None  # the append that follows says what is wrong
+    return None
 
 
 #: The measurements a job's result brings, copied to its row as they are.
@@ -187,12 +306,29 @@ _MEASURED = (
 )
 
 
-def record_job(out: Path, job, result: Mapping, base_row: Mapping, n_test: int) -> dict:
+def record_job(
+    out: Path,
+    job,
+    result: Mapping,
+    base_row: Mapping,
+    n_test: int,
+    *,
+    known_runs: Mapping[str, Collection[str]] | None = None,
+) -> dict:
     """Write ``job``'s ``result`` to ``out``: its predictions, its traceback
     (if any), then its leaderboard row, which is returned.
 
     ``base_row`` holds the run's columns (``run_id``, the machine, ``threads``);
     a job run elsewhere (a Dask worker) brings its own machine's columns.
+
+    Raises
+    ------
+    WriteError
+        A file could not be written: nothing of the job stays (no row, no
+        predictions); the message names the path, the cause and the job.
+    AlreadyRecorded
+        ``known_runs`` was given (see :func:`append_row`) and another run
+        recorded the same job meanwhile: nothing of this one stays.
     """
     row = {
         **base_row,
@@ -221,22 +357,63 @@ def record_job(out: Path, job, result: Mapping, base_row: Mapping, n_test: int) 
         "threads": result.get("threads", base_row["threads"]),
     }
     run_id = base_row["run_id"]
-    if result["status"] == "ok":
-        rel = Path("predictions", job.dataset, job.pipeline, f"{job.key}-{run_id}.npy")
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / rel, lambda f: np.save(f, result["y_pred"]))
-        row["predictions"] = rel.as_posix()
-    if result.get("traceback"):
-        log = out / "logs" / f"{run_id}-{job.key}.txt"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(f"{job}\n\n{result['traceback']}")
-    # The row goes last: once it is in the CSV, everything it points to exists.
-    append_row(out, row)
+    consequence = (
+        f"the row of {job} was not recorded; free space (or make it writable) "
+        "and run again with --resume"
+    )
+    written = []
+    try:
+        if result["status"] == "ok":
+            rel = Path(
+                "predictions", job.dataset, job.pipeline, f"{job.key}-{run_id}.npy"
+            )
+            _mkdir((out / rel).parent, consequence)
+            atomic_write(out / rel, lambda f: np.save(f, result["y_pred"]))
+            written.append(out / rel)
+            row["predictions"] = rel.as_posix()
+        if result.get("traceback"):
+            log = out / "logs" / f"{run_id}-{job.key}.txt"
+            _mkdir(log.parent, consequence)
+            atomic_write_text(log, f"{job}\n\n{result['traceback']}")
+            written.append(log)
+        # The row goes last: once it is in the CSV, everything it points to
+        # exists.
+        by = append_row(out, row, known_runs=known_runs, what=str(job))
+    except OSError as exc:
+        _remove(written)  # nothing that no row points to stays behind
+        raise write_error(exc.filename or out, exc, consequence) from None
+    if by is not None:
+        _remove(written)
+        raise AlreadyRecorded(job, by)
     return row
 
 
+class AlreadyRecorded(Exception):
+    """Another run recorded the same job while this one ran it: this run's
+    row was not appended (its files were removed)."""
+
+    def __init__(self, job, run_id: str):
+        self.job, self.run_id = job, run_id
+        super().__init__(f"{job} is recorded by run {run_id}; not recorded again")
+
+
+def _mkdir(folder: Path, consequence: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(folder, exc, consequence) from None
+
+
+def _remove(paths) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            logger.warning("cannot remove %s (%s)", path, exc.strerror or exc)
+
+
 def _header(path: Path) -> tuple:
-    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
         return tuple(next(csv.reader(f), []))
 
 
@@ -261,7 +438,7 @@ def _parse(column: str, text: str, path: Path, line: int):
         return None
     kind = SCHEMA[column]
     try:
-        return kind(text) if kind is not str else _unescape(text)
+        return kind(text) if kind is not str else uncsv_cell(text)
     except ValueError:
         raise LeaderboardError(
             f"{path}: line {line}: corrupt row ({column}={text[:40]!r} is not "
@@ -278,9 +455,11 @@ def read_leaderboard(out_dir: str | os.PathLike) -> pd.DataFrame:
     path = Path(out_dir) / LEADERBOARD
     if not path.exists():
         return _empty()
+    _refuse_special(path)
     records = []
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is skipped
+        with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, strict=True)
             header = next(reader, None)
             if header is None:
@@ -347,12 +526,13 @@ def best_rows(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV text, text cells escaped like the leaderboard's."""
-    lines = [_format(frame.columns)]
+    """``frame`` as CSV text, text cells neutralised as the leaderboard's."""
+    lines = [_format(csv_cell(c) for c in frame.columns)]
     for rec in frame.to_dict("records"):
         lines.append(
             _format(
-                _cell(c, rec[c]) if c in SCHEMA else str(rec[c]) for c in frame.columns
+                _cell(c, _none(rec[c])) if c in SCHEMA else csv_cell(_none(rec[c]))
+                for c in frame.columns
             )
         )
     return b"".join(lines).decode()
@@ -386,7 +566,7 @@ def to_markdown(frame: pd.DataFrame, columns=MARKDOWN_COLUMNS) -> str:
             return f"{value:.0f}"
         if column == "n_train":
             return f"{value:,}"
-        return str(value).replace("|", "\\|")
+        return md_escape(value)
 
     numeric = {c for c in columns if SCHEMA[c] in (int, float)}
     lines = [

@@ -19,13 +19,14 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from mnistbench import data, executors, results
+from mnistbench._io import WriteError, check_writable
 from mnistbench.envinfo import machine_fields
 from mnistbench.jobs import (
     DEFAULT_TIMEOUT,
@@ -60,7 +61,8 @@ OnResult = Callable[[Job, dict], None]
 @dataclass
 class RunSummary:
     """What a run did: this run's rows, the jobs it skipped, how many jobs
-    it ran at once, and where (``"here"`` or the Dask cluster)."""
+    it ran at once, where (``"here"`` or the Dask cluster), and the jobs
+    another run into the same folder recorded first."""
 
     run_id: str
     out_dir: Path
@@ -69,6 +71,9 @@ class RunSummary:
     plots: list[Path]
     n_jobs: int = 1
     where: str = "here"
+    #: (job, run id): jobs that another run recorded while this one ran them,
+    #: not recorded again
+    recorded_elsewhere: list[tuple[Job, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -126,11 +131,19 @@ def run_plan(
         filler_niceness()  # read by each job that takes every core
     except ValueError as exc:
         raise RunError(str(exc)) from None
+    try:  # before anything is downloaded, fitted or written
+        check_writable(
+            plan.out, results.LEADERBOARD, results.LEADERBOARD + ".lock", create=False
+        )
+    except WriteError as exc:
+        raise RunError(f"cannot write to --out {plan.out}: {exc}") from None
     executor = executors.for_plan(plan) if executor is None else executor
     # Connect first: an unreachable scheduler fails in seconds, before any work.
     with executor as running:
         loaded = {name: _load(plan, name, download_progress) for name in plan.datasets}
-        todo, skipped = _todo(plan, {d: len(ds.y_train) for d, ds in loaded.items()})
+        todo, skipped, known_runs = _todo(
+            plan, {d: len(ds.y_train) for d, ds in loaded.items()}
+        )
         run_id = (
             datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-")
             + uuid.uuid4().hex[:6]
@@ -157,21 +170,42 @@ def run_plan(
             plan.repeat,
         )
         stream = running.results(todo, settings)
-        rows = []
+        rows, elsewhere = [], []
         plots = _Plots(plan.out, todo, loaded) if plan.plots else None
         with contextlib.closing(stream):
             for job, result in stream:
                 n_test = len(loaded[job.dataset].y_test)
-                row = results.record_job(plan.out, job, result, base_row, n_test)
-                rows.append(row)
+                try:
+                    row = results.record_job(
+                        plan.out, job, result, base_row, n_test, known_runs=known_runs
+                    )
+                except results.AlreadyRecorded as exc:
+                    logger.warning("%s", exc)
+                    elsewhere.append((job, exc.run_id))
+                    row = {"status": "recorded", "recorded_by": exc.run_id}
+                else:
+                    rows.append(row)
                 if on_result is not None:
                     on_result(job, row)
                 if plots is not None:
                     plots.finished(job)
     frame = pd.DataFrame(rows, columns=list(results.COLUMNS))
-    made = plots.finish() if plots is not None and rows else []
+    try:
+        made = plots.finish() if plots is not None and rows else []
+    except WriteError as exc:
+        raise WriteError(
+            f"{exc}; every job's row and predictions are recorded, only figures "
+            "are missing"
+        ) from None
     return RunSummary(
-        run_id, plan.out, frame, skipped, made, capacity.at_once, capacity.where
+        run_id,
+        plan.out,
+        frame,
+        skipped,
+        made,
+        capacity.at_once,
+        capacity.where,
+        elsewhere,
     )
 
 
@@ -187,12 +221,20 @@ def _load(plan: RunPlan, name: str, progress) -> data.Dataset:
     )
 
 
-def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job]]:
-    """The jobs to run, in the order to start them, and the jobs skipped
-    (``--resume``); refuses to duplicate finished jobs silently."""
+def _known_runs(board: pd.DataFrame) -> dict[str, set[str]]:
+    """Job key -> the runs with an ok row of it in ``board``."""
+    ok = board[board["status"] == "ok"]
+    return {k: set(g) for k, g in ok.groupby("job_key")["run_id"]}
+
+
+def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job], dict]:
+    """The jobs to run, in the order to start them, the jobs skipped
+    (``--resume``), and the runs that recorded each finished job (so that
+    one recorded by another run meanwhile is not recorded twice); refuses to
+    duplicate finished jobs silently."""
     jobs = plan.jobs(sizes)
     out = plan.out
-    _check_out_dir(out)
+    _check_out_dir(out, jobs)
     board = results.read_leaderboard(out)
     done = results.ok_keys(board)
     finished = [j for j in jobs if j.key in done]
@@ -203,7 +245,8 @@ def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job]]:
             "skip them or --force to run them again"
         )
     skipped = finished if plan.resume else []
-    return _start_order([j for j in jobs if j not in skipped], board), skipped
+    todo = _start_order([j for j in jobs if j not in skipped], board)
+    return todo, skipped, _known_runs(board)
 
 
 def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
@@ -240,17 +283,20 @@ def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
     return sorted(jobs, key=order)  # stable: ties keep the plan's order
 
 
-def _check_out_dir(out: Path) -> None:
+def _check_out_dir(out: Path, jobs: list[Job]) -> None:
+    """Refuse, before any job, a results folder that a job's row, predictions,
+    log or figure could not be written to (read-only, full, not a folder)."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{uuid.uuid4().hex[:8]}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise RunError(
-            f"cannot write to --out {out}: {exc.strerror or exc}; "
-            "pass a writable folder"
-        ) from None
+        check_writable(out, results.LEADERBOARD, results.LEADERBOARD + ".lock")
+        for job in jobs:  # the folders each job writes, where they exist
+            for sub in (
+                Path("predictions", job.dataset, job.pipeline),
+                Path("plots", job.dataset),
+                Path("logs"),
+            ):
+                check_writable(out / sub, create=False)
+    except WriteError as exc:
+        raise RunError(f"cannot write to --out {out}: {exc}") from None
 
 
 class _Plots:

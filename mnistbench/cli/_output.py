@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -124,7 +125,13 @@ def fmt(value, spec: str) -> str:
     return format(value, spec)
 
 
-STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "crashed": "red"}
+STATUS_STYLE = {
+    "ok": "green",
+    "error": "red",
+    "timeout": "yellow",
+    "crashed": "red",
+    "recorded": "yellow",
+}
 
 
 def results_table(rows, title: str):
@@ -150,14 +157,14 @@ def results_table(rows, title: str):
         ("train", "right"),
     ]
     if rows:
-        title = f"{title} ({rows[0]['dataset']})"
+        title = escape(f"{title} ({rows[0]['dataset']})")
     table = Table(title=title)
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=True)
     for row in rows:
         style = STATUS_STYLE.get(row["status"], "")
         cells = [
-            row["pipeline"],
+            escape(str(row["pipeline"])),
             str(row["seed"]),
             f"[{style}]{row['status']}[/]" if style else row["status"],
             fmt(row["accuracy"], ".4f"),
@@ -184,7 +191,7 @@ def results_table(rows, title: str):
         captions.append("ran on: " + "\n        ".join(ran_on))
     captions += [f"worker {w}: {', '.join(p)}" for w, p in by_worker.items()]
     if captions:
-        table.caption = "\n".join(captions)
+        table.caption = escape("\n".join(captions))
         table.caption_justify = "left"
     return table
 
@@ -198,7 +205,7 @@ def bench_progress(side: str, name: str, row: dict) -> None:
         )
     else:
         detail = f"{status}: {row['error']}"
-    get_console(stderr=True).print(f"{side:>10} {name}: {detail}")
+    get_console(stderr=True).print(escape(f"{side:>10} {name}: {detail}"))
 
 
 def ratio(value: float) -> str:
@@ -224,15 +231,18 @@ class RunProgress:
 
     def on_result(self, job, row: dict) -> None:
         status = row["status"]
-        detail = (
-            f"accuracy {row['accuracy']:.4f}, fit {row['fit_s']:.1f} s"
-            if status == "ok"
-            else row["error"]
-        )
+        if status == "ok":
+            detail = f"accuracy {row['accuracy']:.4f}, fit {row['fit_s']:.1f} s"
+        elif "recorded_by" in row:  # another run into the folder was first
+            detail = f"recorded by run {row['recorded_by']}; not recorded again"
+        else:
+            detail = row["error"]
         if str(row.get("warnings") or "").startswith("Retried:"):  # on Dask
             detail += f" ({row['warnings'].split(';')[0].lower()})"
         style = STATUS_STYLE.get(status, "")
-        self.progress.console.print(f"[{style}]{status:>7}[/] {job}: {detail}")
+        self.progress.console.print(
+            f"[{style}]{status:>7}[/] {escape(str(job))}: {escape(str(detail))}"
+        )
         self.progress.advance(self.task)
 
     def __enter__(self) -> RunProgress:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.markup import escape
 
+from mnistbench._text import csv_text
 from mnistbench.cli._output import CLIError, get_console
 from mnistbench.cli.common_args import data_home_option, format_option
 
@@ -71,7 +73,7 @@ def compare(a, b, by, factor, fail_on, fmt, data_home) -> None:
         a, b, by=column, values=values, factor=factor, data_home=data_home
     )
     if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
+        click.echo(csv_text(frame), nl=False)
     elif fmt == "markdown":
         click.echo(compare_lib.markdown(frame))
     else:
@@ -137,7 +139,7 @@ def _print_table(frame, compare_lib) -> None:
     from rich.table import Table
 
     table = Table(
-        title=f"compare: A {frame.attrs['a']} -> B {frame.attrs['b']}",
+        title=escape(f"compare: A {frame.attrs['a']} -> B {frame.attrs['b']}"),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -149,8 +151,8 @@ def _print_table(frame, compare_lib) -> None:
             table.add_column(header, justify="right", no_wrap=True)
     for row in compare_lib.table_rows(frame):
         style = next((STYLE[w] for w in row["verdict"].split(", ") if w in STYLE), None)
-        table.add_row(*(row[h] for h in compare_lib.TABLE_HEADERS), style=style)
+        table.add_row(*(escape(row[h]) for h in compare_lib.TABLE_HEADERS), style=style)
     console = get_console()
     console.print(table)
     for line in compare_lib.rules(frame):
-        console.print(line, highlight=False)
+        console.print(escape(line), highlight=False)

@@ -6,6 +6,7 @@ import json
 import sys
 
 import click
+from rich.markup import escape
 
 from mnistbench.cli._output import (
     CLIError,
@@ -180,6 +181,11 @@ def _report(summary, rows: list[dict]) -> None:
     console = get_console()
     if summary.skipped:
         console.print(f"skipped {len(summary.skipped)} job(s) already recorded as ok")
+    for job, run_id in summary.recorded_elsewhere:
+        console.print(
+            escape(f"{job} is recorded by run {run_id}; not recorded again"),
+            style="yellow",
+        )
     if rows:
         console.print(results_table(rows, f"run {summary.run_id}"))
     if summary.where != "here":

@@ -118,22 +118,47 @@ def load_predictions(
 
 def load_prediction(path: str | Path, n_test: int, label: str) -> np.ndarray | None:
     """The test-set predictions stored at ``path``; None, with a warning
-    naming ``label``, if the file is missing or not ``n_test`` long."""
-    try:
-        y_pred = np.load(path)
-    except (OSError, ValueError) as exc:
-        logger.warning("%s: no stored predictions (%s)", label, exc)
-        return None
-    if len(y_pred) != n_test:
-        logger.warning(
-            "%s: %s has %d predictions, the test set %d",
-            label,
-            path,
-            len(y_pred),
-            n_test,
-        )
+    naming ``label``, if the file is missing or damaged: unreadable (empty,
+    cut short, a bad header, pickled objects), not ``n_test`` integer class
+    indices in one dimension, or a negative one."""
+    problem, y_pred = _read_prediction(Path(path), n_test)
+    if problem:
+        logger.warning("%s: no usable stored predictions (%s)", label, problem)
         return None
     return y_pred
+
+
+def _read_prediction(path: Path, n_test: int) -> tuple[str, np.ndarray | None]:
+    """The array at ``path`` and "", or what is wrong with it and None. The
+    header is judged before any data is read, so a file that declares a huge
+    or odd array costs nothing."""
+    fmt = np.lib.format
+    try:
+        if not path.is_file():
+            return f"{path}: {'not a file' if path.exists() else 'no such file'}", None
+        with open(path, "rb") as f:
+            version = fmt.read_magic(f)
+            read_header = (
+                fmt.read_array_header_1_0
+                if version == (1, 0)
+                else fmt.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(f)
+            if len(shape) != 1:
+                return f"{path}: an array of shape {shape}, expected ({n_test},)", None
+            if shape[0] != n_test:
+                return f"{path} has {shape[0]} predictions, the test set {n_test}", None
+            if dtype.kind not in "iu":
+                return f"{path}: predictions of type {dtype}, expected integers", None
+            y_pred = np.fromfile(f, dtype=dtype, count=n_test)
+    except (OSError, ValueError, EOFError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"{path}: not a readable .npy ({reason})", None
+    if len(y_pred) != n_test:
+        return f"{path}: cut short ({len(y_pred)} of {n_test} predictions)", None
+    if len(y_pred) and y_pred.min() < 0:
+        return f"{path}: a negative class index ({y_pred.min()})", None
+    return "", y_pred.astype(dtype.newbyteorder("="), copy=False)
 
 
 def pairwise_mcnemar(y_true, predictions: Mapping[str, np.ndarray]) -> pd.DataFrame:

@@ -8,6 +8,8 @@ import math
 
 import pandas as pd
 
+from mnistbench._text import md_escape
+
 __all__ = ["TABLE_HEADERS", "markdown", "rules", "table_rows"]
 
 #: The columns people read, in order; ``table_rows`` gives their text.
@@ -116,7 +118,6 @@ def markdown(frame: pd.DataFrame) -> str:
         "|" + "|".join("---:" if h in right else "---" for h in TABLE_HEADERS) + "|",
     ]
     for row in rows:
-        lines.append(
-            "| " + " | ".join(row[h].replace("|", "\\|") for h in TABLE_HEADERS) + " |"
-        )
-    return "\n".join(lines) + "\n\n" + "\n".join(f"- {r}" for r in rules(frame))
+        lines.append("| " + " | ".join(md_escape(row[h]) for h in TABLE_HEADERS) + " |")
+    notes = "\n".join(f"- {md_escape(r)}" for r in rules(frame))
+    return "\n".join(lines) + "\n\n" + notes
