@@ -62,6 +62,8 @@ def _cause(path: Path, exc: OSError) -> str:
         return "permission denied"
     if code == errno.ENAMETOOLONG:
         return "file name too long"
+    if code == errno.EFBIG:
+        return "file too large (a file size limit)"
     return (exc.strerror or str(exc) or type(exc).__name__).lower()
 
 

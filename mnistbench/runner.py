@@ -180,7 +180,7 @@ def run_plan(
                         plan.out, job, result, base_row, n_test, known_runs=known_runs
                     )
                 except results.AlreadyRecorded as exc:
-                    logger.warning("%s", exc)
+                    logger.info("%s", exc)
                     elsewhere.append((job, exc.run_id))
                     row = {"status": "recorded", "recorded_by": exc.run_id}
                 else:
