@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable
@@ -41,13 +42,35 @@ class WriteError(MnistbenchError, OSError):
 
 def mount_point(path: str | os.PathLike) -> Path:
     """The mount point of the file system holding ``path`` (or what of it
-    exists): the "device" a full disk is named by."""
+    exists): the "device" a full disk is named by. Bind mounts count (Linux:
+    the longest mount point in ``/proc/self/mounts`` above the path)."""
     p = Path(os.path.abspath(path))
     while not p.exists() and p != p.parent:
         p = p.parent
+    p = Path(os.path.realpath(p))
+    mounts = _mount_points()
+    if mounts:
+        for candidate in (p, *p.parents):
+            if candidate in mounts:
+                return candidate
     while not os.path.ismount(p) and p != p.parent:
         p = p.parent
     return p
+
+
+def _mount_points() -> set[Path]:
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return set()
+    points = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 1:  # octal escapes: "\040" is a space
+            text = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[1])
+            points.add(Path(text))
+    return points
 
 
 def _cause(path: Path, exc: OSError) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from mnistbench import __version__, compare, data, plots, results
 from mnistbench._doc import Doc
-from mnistbench._io import check_writable
+from mnistbench._io import WriteError, check_writable
 from mnistbench.exceptions import MnistbenchError
 
 __all__ = ["Report", "ReportError", "build"]
@@ -76,7 +76,10 @@ def build(
     html_path, md_path = out / "report.html", out / "report.md"
     files = out / "report_files"
     # before building anything: a report that cannot be written is refused
-    check_writable(out, html_path.name, md_path.name, files.name, create=False)
+    try:
+        check_writable(out, html_path.name, md_path.name, files.name, create=False)
+    except WriteError as exc:
+        raise ReportError(f"cannot write the report into {out}: {exc}") from None
     board = results.read_leaderboard(out)
     ok = board[board["status"] == "ok"]
     present = list(dict.fromkeys(ok["dataset"]))
