@@ -173,7 +173,7 @@ def check_writable(folder: str | os.PathLike, *files: str, create: bool = True) 
     if create:
         try:
             folder.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
+        except (FileExistsError, NotADirectoryError):
             raise WriteError(f"{_first_file(folder)} is not a folder") from None
         except OSError as exc:
             raise write_error(folder, exc) from None

@@ -9,18 +9,22 @@ supervises it: the result comes back
 through a file, or the process is killed (``timeout``), or it dies on its own
 (``crashed``, e.g. by the kernel's out-of-memory killer). Both executors, the
 local one and the Dask one, run every job through it.
+
+Each job's files lie in a folder of its own (:mod:`mnistbench._jobfolders`),
+removed when the job ends; the folders that killed processes left are
+removed at the next start (:func:`remove_stale_job_folders`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import pickle
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,6 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mnistbench import pipelines
+from mnistbench._jobfolders import (
+    job_folder,
+    remove_stale_job_folders,
+)
 from mnistbench._jobserver import (
     Forked,
     forkserver_context,
@@ -41,6 +49,7 @@ __all__ = [
     "Job",
     "JobSettings",
     "kill_live_jobs",
+    "remove_stale_job_folders",
     "run_isolated",
     "runs_alone",
     "start_job_server",
@@ -52,6 +61,8 @@ __all__ = [
 DEFAULT_TIMEOUT = 3600.0
 #: How often a job asks whether it should stop (its Dask client went away).
 STOP_POLL_S = 2.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -201,8 +212,7 @@ def run_isolated(
             f"({type(exc).__name__}: {exc}); register a module-level function, "
             "not a lambda or closure",
         }
-    with tempfile.TemporaryDirectory(prefix="mnistbench-job-") as tmp:
-        tmp = Path(tmp)
+    with job_folder() as tmp:
         proc = _start(tmp, blob, threads, data_home, repeat)
         failure = _supervise(proc, timeout, stop)
         if failure is not None:

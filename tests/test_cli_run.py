@@ -280,3 +280,53 @@ def test_two_concurrent_runs_keep_every_row(tmp_path, plugin_env):
     board = read_leaderboard(tmp_path)
     assert len(board) == 6 and (board["status"] == "ok").all()
     assert board["run_id"].nunique() == 2
+
+
+def _file_size_limit(max_bytes: int):
+    """For a child process: files cannot grow past ``max_bytes``, the write
+    that crosses it comes up short, then fails (as on a full disk)."""
+
+    def limit():
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return limit
+
+
+def test_a_row_the_disk_cuts_short_is_not_recorded_and_resume_completes(tmp_path):
+    """The row of a job that fitted finds no room: one line, exit 2, the
+    leaderboard as it was, no predictions file without a row; once there is
+    room, --resume records the job."""
+    out = tmp_path / "out"
+    first = CliRunner().invoke(cli, ["run", "knn", "-d", "mnist-sample", "--out", out])
+    assert first.exit_code == 0, first.output
+    board = out / "leaderboard.csv"
+    before = board.read_bytes()
+    run = mnistbench("run", "logreg", "-d", "mnist-sample", "--out", str(out))
+    cut = subprocess.run(
+        run,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_file_size_limit(len(before) + 120),  # part of the next row
+    )
+    assert cut.returncode == 2, cut.stderr
+    assert cut.stderr.strip().splitlines()[-1] == (
+        f"Error: file too large (a file size limit) writing {board}; the row of "
+        "mnist-sample/logreg seed 0 was not recorded; free space (or make it "
+        "writable) and run again with --resume"
+    )
+    assert "Traceback" not in cut.stderr
+    assert board.read_bytes() == before
+    assert not (out / "predictions" / "mnist-sample" / "logreg").exists() or not any(
+        (out / "predictions" / "mnist-sample" / "logreg").iterdir()
+    )
+    again = subprocess.run(
+        [*run, "--resume"], capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stderr
+    rows = read_leaderboard(out)
+    assert sorted(rows["pipeline"]) == ["knn", "logreg"]
+    assert (rows["status"] == "ok").all()

@@ -1,6 +1,8 @@
 """Runs on a real Dask cluster on 127.0.0.1: same rows as a local run, a
-worker killed mid-job, the job timeout, and schedulers that cannot be used."""
+worker killed mid-job, the job timeout, schedulers that cannot be used, and
+a local cluster that no other machine can reach."""
 
+import logging
 import os
 import signal
 import socket
@@ -8,12 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 from helpers import mnistbench
 
-from mnistbench import pipelines, results, runner
+from mnistbench import _jobfolders, executors, pipelines, results, runner
 from mnistbench.executors.dask import ClusterError
 
 distributed = pytest.importorskip("distributed")
@@ -33,7 +36,7 @@ def scheduler(tmp_path_factory):
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=":0",
+            dashboard_address="127.0.0.1:0",
         )
     with cluster:
         yield cluster.scheduler_address
@@ -120,6 +123,51 @@ def test_a_stopped_job_is_killed(tmp_path):
     assert time.monotonic() - start < 10
 
 
+# --- a local cluster listens on 127.0.0.1 alone --------------------------------
+
+
+def listening(procs) -> set[tuple[int, str, int]]:
+    """(pid, address, port) of every socket ``procs`` listen on."""
+    found = set()
+    for proc in procs:
+        try:
+            sockets = proc.net_connections(kind="inet")
+        except psutil.Error:  # ended meanwhile
+            continue
+        found |= {
+            (proc.pid, s.laddr.ip, s.laddr.port)
+            for s in sockets
+            if s.status == psutil.CONN_LISTEN
+        }
+    return found
+
+
+def test_a_local_cluster_listens_on_loopback_only(caplog):
+    me = psutil.Process()
+    before = listening([me])
+    plan = runner.RunPlan(["knn"], datasets=["mnist-sample"], cluster="local:1")
+    with (
+        caplog.at_level(logging.INFO, logger="mnistbench"),
+        executors.for_plan(plan) as running,
+    ):
+        # The scheduler and nannies here, each worker in a process of its own.
+        sockets = listening([me, *me.children(recursive=True)]) - before
+        where = running.capacity(1).where
+    assert {ip for _, ip, _ in sockets} <= {"127.0.0.1", "::1"}, sockets
+    ports = {port for _, _, port in sockets}
+    (worker,) = running.workers
+    assert {urlsplit(running.scheduler).port, urlsplit(worker).port} <= ports
+    assert f"local Dask cluster: scheduler {running.scheduler}" in caplog.text
+    if running.dashboard is None:  # Dask's dashboard needs bokeh
+        with pytest.raises(ImportError):
+            import distributed.dashboard.scheduler  # noqa: F401
+        assert where.endswith("; no dashboard (Dask's dashboard needs bokeh)")
+    else:
+        address = urlsplit(running.dashboard)
+        assert address.hostname == "127.0.0.1" and address.port in ports
+        assert where.endswith(f"; dashboard {running.dashboard}")
+
+
 # --- a worker killed mid-job, through the command line ------------------------
 
 
@@ -155,12 +203,14 @@ def kill_workers_mid_job(proc: subprocess.Popen, times: int) -> list[int]:
 # Twice (the "died 2 times" row) is slow: the default suite kills once.
 @pytest.mark.parametrize("kills", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_a_killed_worker_loses_no_job(tmp_path, plugin_env, kills):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     proc = subprocess.Popen(
         mnistbench(
             "run", "sleepy", "-d", "mnist-sample", "--cluster", "local:2",
             "--out", str(tmp_path),
         ),
-        env=plugin_env,
+        env={**plugin_env, "TMPDIR": str(temp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -181,6 +231,9 @@ def test_a_killed_worker_loses_no_job(tmp_path, plugin_env, kills):
         assert row["status"] == "ok"
         assert row["warnings"].startswith("Retried: its worker tcp://127.0.0.1:")
         assert "died while running it" in row["warnings"]
+        # The retry, the first job of its worker, removed the killed
+        # worker's job folder.
+        assert list(temp.glob(f"{_jobfolders.JOB_FOLDER_PREFIX}*")) == []
     else:  # died again: crashed, not tried a third time
         assert proc.returncode == 1, err
         assert row["status"] == "crashed"
@@ -238,7 +291,7 @@ def test_a_server_that_is_not_a_scheduler_is_one_error(tmp_path):
 def test_a_scheduler_without_workers_is_one_error(tmp_path):
     with (
         distributed.LocalCluster(
-            n_workers=0, host="127.0.0.1", dashboard_address=":0"
+            n_workers=0, host="127.0.0.1", dashboard_address="127.0.0.1:0"
         ) as empty,
         pytest.raises(ClusterError, match="has no workers.*dask worker tcp://"),
     ):

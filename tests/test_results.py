@@ -1,11 +1,14 @@
 """The leaderboard CSV: atomic appends, strict reading, spreadsheet safety."""
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_io import limited
 
 from mnistbench import results
 from mnistbench.results import COLUMNS, LeaderboardError, append_row, read_leaderboard
@@ -257,3 +260,80 @@ def test_a_0_10_leaderboard_gains_the_cpu_seconds(tmp_path):
     after = read_leaderboard(tmp_path)
     assert list(after["accuracy"][:2]) == list(before["accuracy"])
     assert after["cpu_s"].tolist()[2] == 12.5
+
+
+def test_a_short_append_is_cut_back_and_named(tmp_path):
+    """The disk takes part of a row, then refuses: nothing of it stays, one
+    line says what was not recorded; once there is room, it appends."""
+    append_row(tmp_path, row())
+    path = tmp_path / "leaderboard.csv"
+    before = path.read_bytes()
+    result = limited(
+        f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_results import row
+        from mnistbench._io import WriteError
+        from mnistbench.results import append_row
+        try:
+            append_row({str(tmp_path)!r}, row(job_key="k2"), what="knn seed 0")
+        except WriteError as exc:
+            print(exc)
+        """,
+        max_bytes=len(before) + 100,  # room for 100 bytes of the next row
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"file too large (a file size limit) writing {path}; the row of knn seed "
+        "0 was not recorded; free space (or make it writable) and run again with "
+        "--resume"
+    )
+    assert path.read_bytes() == before
+    append_row(tmp_path, row(job_key="k2"))
+    assert list(read_leaderboard(tmp_path)["job_key"]) == ["k1", "k2"]
+
+
+def test_a_last_line_without_its_newline_gets_one(tmp_path):
+    append_row(tmp_path, row())
+    path = tmp_path / "leaderboard.csv"
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # a hand edit
+    assert len(read_leaderboard(tmp_path)) == 1
+    append_row(tmp_path, row(job_key="k2"))
+    assert list(read_leaderboard(tmp_path)["job_key"]) == ["k1", "k2"]
+
+
+def test_a_byte_order_mark_is_read_and_kept_working(tmp_path):
+    append_row(tmp_path, row())
+    path = tmp_path / "leaderboard.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # "CSV UTF-8"
+    assert list(read_leaderboard(tmp_path)["job_key"]) == ["k1"]
+    append_row(tmp_path, row(job_key="k2"))
+    assert list(read_leaderboard(tmp_path)["job_key"]) == ["k1", "k2"]
+
+
+def test_a_job_another_run_recorded_meanwhile_is_not_recorded_again(tmp_path):
+    append_row(tmp_path, row(run_id="first"))
+    # this run knew of no row of k1 when it started
+    assert append_row(tmp_path, row(run_id="second"), known_runs={}) == "first"
+    # with --force it knew of "first"'s row: its own is added
+    assert (
+        append_row(tmp_path, row(run_id="third"), known_runs={"k1": {"first"}}) is None
+    )
+    # a failed row, or another job, is always recorded
+    assert append_row(tmp_path, row(run_id="x", status="error"), known_runs={}) is None
+    assert append_row(tmp_path, row(run_id="x", job_key="k2"), known_runs={}) is None
+    frame = read_leaderboard(tmp_path)
+    assert list(zip(frame["run_id"], frame["job_key"])) == [
+        ("first", "k1"),
+        ("third", "k1"),
+        ("x", "k1"),
+        ("x", "k2"),
+    ]
+
+
+def test_a_leaderboard_that_is_not_a_file_is_refused_unopened(tmp_path):
+    os.mkfifo(tmp_path / "leaderboard.csv")
+    with pytest.raises(LeaderboardError, match="not a regular file"):
+        read_leaderboard(tmp_path)
+    with pytest.raises(LeaderboardError, match="not a regular file"):
+        append_row(tmp_path, row())

@@ -73,8 +73,14 @@ class DaskExecutor:
     """A connection to a Dask cluster that runs jobs and yields their results.
 
     Use as a context manager; ``cluster=N`` starts a ``LocalCluster`` of N
-    single-threaded worker processes on 127.0.0.1 (closed on exit), otherwise
+    single-threaded worker processes (closed on exit), otherwise
     ``scheduler`` is the address of a running scheduler (``tcp://HOST:PORT``).
+
+    A local cluster listens on 127.0.0.1 alone, its dashboard too (a free
+    port): the dashboard shows the workers' logs and call stacks to whoever
+    reaches it. ``dashboard`` is its address once started, None without one
+    (Dask's dashboard needs bokeh; without it the scheduler still answers
+    health and JSON queries on that port, on 127.0.0.1 all the same).
     """
 
     scheduler: str | None = None
@@ -82,6 +88,7 @@ class DaskExecutor:
     connect_timeout: float = worker.CONNECT_TIMEOUT
     client: object = field(default=None, init=False, repr=False)
     workers: dict = field(default_factory=dict, init=False)
+    dashboard: str | None = field(default=None, init=False)
     _local: object = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> DaskExecutor:
@@ -98,11 +105,18 @@ class DaskExecutor:
                         threads_per_worker=1,
                         processes=True,
                         host="127.0.0.1",
-                        dashboard_address=":0",
+                        # ":0" would be every interface
+                        dashboard_address="127.0.0.1:0",
                         silence_logs=logging.ERROR,
                     )
                     self.client = Client(self._local, timeout=self.connect_timeout)
                     self.scheduler = self._local.scheduler_address
+                    self.dashboard = _dashboard_link(self._local)
+                    logger.info(
+                        "local Dask cluster: scheduler %s, %s",
+                        self.scheduler,
+                        self._dashboard_text(),
+                    )
                 else:
                     self.client = Client(self.scheduler, timeout=self.connect_timeout)
         except ClusterError:
@@ -187,10 +201,18 @@ class DaskExecutor:
 
     def describe(self) -> str:
         hosts = {f["host"] for f in self.workers.values()}
-        return (
+        text = (
             f"Dask scheduler {self.address}: {len(self.workers)} worker(s) on "
             f"{len(hosts)} host(s), {self.slots} job(s) at once"
         )
+        if self.cluster is not None:
+            text += f"; {self._dashboard_text()}"
+        return text
+
+    def _dashboard_text(self) -> str:
+        if self.dashboard is None:
+            return "no dashboard (Dask's dashboard needs bokeh)"
+        return f"dashboard {self.dashboard}"
 
     def results(
         self, jobs: Sequence[Job], settings: JobSettings
@@ -282,3 +304,17 @@ class DaskExecutor:
                 with contextlib.suppress(Exception):
                     thing.close()
         self.client = self._local = None
+
+
+def _dashboard_link(cluster) -> str | None:
+    """The address of ``cluster``'s dashboard; None if it has none."""
+    try:
+        # What the scheduler (in this process) imports for its dashboard;
+        # without it, the port serves no dashboard.
+        import distributed.dashboard.scheduler  # noqa: F401
+    except Exception:  # ImportError, or a bokeh too old or broken
+        return None
+    try:
+        return cluster.dashboard_link or None
+    except Exception:
+        return None
