@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
 import click
@@ -130,6 +131,9 @@ def run(names, run_all, groups, params, **options) -> None:
     plan = runner.RunPlan(chosen, params=_parse_params(params), **options)
     if plan.on_dask:
         quiet_dask()
+    if plan.cluster is not None:  # where its dashboard is, as the cluster starts
+        shown = logging.getLogger("mnistbench.executors.dask")
+        shown.setLevel(min(shown.getEffectiveLevel(), logging.INFO))
     with Downloads() as downloads, RunProgress() as progress:
         summary = runner.run_plan(
             plan,
