@@ -7,10 +7,12 @@ results folder.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Collection
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -31,6 +33,20 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+def _literal_text(make_figure):
+    """Build the figure with every text shown as it is: class and pipeline
+    names come from users' files, and matplotlib would parse ``$...$`` in
+    them as mathematics (and fail on a name such as ``$\\frac{$``)."""
+
+    @functools.wraps(make_figure)
+    def literal(*args, **kwargs):
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return make_figure(*args, **kwargs)
+
+    return literal
+
+
+@_literal_text
 def confusion_figure(y_true, y_pred, class_names, title: str = "") -> Figure:
     """Counts (left) and row-normalised rates (right) of a confusion matrix.
 
@@ -76,6 +92,7 @@ def confusion_figure(y_true, y_pred, class_names, title: str = "") -> Figure:
     return fig
 
 
+@_literal_text
 def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     """Test accuracy against fit + predict seconds (log scale), one point per row."""
     fig = Figure(figsize=(8, 5.5), layout="constrained")
@@ -97,6 +114,7 @@ def accuracy_vs_time_figure(rows: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
+@_literal_text
 def tradeoff_figure(summary: pd.DataFrame, title: str = "") -> Figure:
     """Mean accuracy against mean fit time (log scale), the Pareto front marked.
 
@@ -132,6 +150,7 @@ def tradeoff_figure(summary: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
+@_literal_text
 def mcnemar_figure(matrix: pd.DataFrame, title: str = "") -> Figure:
     """Holm-adjusted McNemar p-values as a matrix; cells under 0.05 outlined."""
     n = len(matrix)
@@ -156,6 +175,7 @@ def mcnemar_figure(matrix: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
+@_literal_text
 def error_gallery_figure(
     images, y_true, y_pred, class_names, *, n: int = 16, title: str = ""
 ) -> Figure:

@@ -353,7 +353,7 @@ def _environment(doc: Doc, r: _Results) -> None:
     doc.heading("Where each run ran", 3)
     ok = r.board[(r.board["status"] == "ok") & (r.board["dataset"] == r.name)]
     env = compare.environment_table(ok.sort_values(["pipeline", "engine", "seed"]))
-    doc.table(env.fillna("n/a").replace("", "n/a"))
+    doc.table(env.astype(object).fillna("n/a").replace("", "n/a"))
     doc.para(
         "n/a: not recorded by the mnistbench version that ran the row (worker "
         "since 0.4, gpu since 0.5), or, for worker, a local run."

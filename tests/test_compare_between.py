@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from mnistbench import compare, data, pipelines, results, runner
+from mnistbench import compare, data, pipelines, report, results, runner
 from mnistbench.cli import cli
 from mnistbench.compare import CompareError, between, time_change
 
@@ -502,3 +502,55 @@ def test_the_committed_comparisons_hold(args, committed):
         cli, ["compare", *cli_args, "--fail-on", "slower,less-accurate"]
     )
     assert result.exit_code == (1 if regressed else 0), result.output
+
+
+def _damage(path, kind: str, n_test: int) -> None:
+    good = path.read_bytes()
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "cut short":
+        path.write_bytes(good[: len(good) // 2])
+    elif kind == "wrong length":
+        np.save(path, np.zeros(n_test - 1, np.int16))
+    elif kind == "wrong dtype":
+        np.save(path, np.zeros(n_test, np.float64))
+    elif kind == "wrong dimensions":
+        np.save(path, np.zeros((n_test, 2), np.int16))
+    elif kind == "unreadable header":
+        path.write_bytes(b"\x93NUMPY\x01\x00\xff\xff" + b"{" * 40)
+    elif kind == "a pickle":
+        path.write_bytes(__import__("pickle").dumps(list(range(n_test))))
+
+
+DAMAGE = (
+    "empty",
+    "cut short",
+    "wrong length",
+    "wrong dtype",
+    "wrong dimensions",
+    "unreadable header",
+    "a pickle",
+)
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_damaged_predictions_are_warned_and_skipped(pair, kind, monkeypatch):
+    """Every kind of damaged predictions file gets the same one-line warning:
+    compare exits 2 with its documented line, the report still builds."""
+    a, b = pair
+    (npy,) = (b / "predictions").iterdir()
+    n_test = 1000
+    _damage(npy, kind, n_test)
+    monkeypatch.setenv("COLUMNS", "400")  # the warning on one line
+    result = CliRunner().invoke(cli, ["compare", str(a), str(b)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .startswith("Error: 1 job(s) have no stored predictions")
+    )
+    warned = [ln for ln in result.output.splitlines() if "no usable stored" in ln]
+    assert len(warned) == 1, result.output
+    made = report.build(b)
+    assert made.html.exists() and "knn" in made.html.read_text()

@@ -2,6 +2,7 @@
 
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from test_cli import one_line_error
@@ -123,3 +124,42 @@ def test_cli_report_and_its_errors(two_seeds, tmp_path):
     assert "no successful runs of fashion-mnist" in one_line_error(bad)
     empty = CliRunner().invoke(cli, ["report", "--out", str(tmp_path)])
     assert "no leaderboard at" in one_line_error(empty)
+
+
+HOSTILE = (
+    "<script>alert(1)</script>",
+    "[click](http://example.com)",
+    "$\\frac{1}{$",  # matplotlib would parse it as mathematics, and fail
+    "=cmd|' /C calc'!A0",
+    "*bold* _it_ `code` | pipe",
+)
+
+
+def test_names_from_the_data_stay_text_in_every_output(tmp_path, monkeypatch):
+    """Class names that are markup, links, mathematics or formulas are shown
+    as they are: escaped in report.md and report.html, drawn literally in the
+    figures, neutralised in CSV."""
+    from conftest import make_arrays
+
+    from mnistbench import data
+
+    monkeypatch.setenv("MNISTBENCH_DATA_HOME", str(tmp_path / "data"))
+    arrays = make_arrays(n_train=100, n_test=50)
+    names = np.array(HOSTILE * 2)
+    ds = data.from_arrays(
+        arrays["train_images"],
+        names[arrays["train_labels"] % 10],
+        arrays["test_images"],
+        names[arrays["test_labels"] % 10],
+        name="hostile",
+    )
+    out = tmp_path / "out"
+    summary = runner.run(["knn", "logreg"], datasets=[ds], out=out)
+    assert summary.ok and len(summary.plots) == 3
+    made = report.build(out)
+    md = made.markdown.read_text()
+    assert "<script" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert " [click](" not in md and "\\[click\\](http://example.com)" in md
+    html = made.html.read_text()
+    assert "<script" not in html and "&lt;script&gt;" in html
+    parse(made.html)
