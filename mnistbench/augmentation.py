@@ -33,7 +33,10 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import (
+    _ovr_decision_function,
+    check_classification_targets,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mnistbench.preprocessing import image_shape
@@ -135,6 +138,14 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     averages the decision function (or the probabilities) over each image
     and its transformed copies. A result that uses it must say so.
 
+    An estimator whose ``decision_function_shape`` is ``"ovo"`` (an SVC, or
+    a pipeline ending in one) gives one value per *pair* of classes, not per
+    class. ``decision_function`` keeps that shape: the mean of the pairs'
+    values over the copies. ``predict`` turns each copy's pair values into
+    one score per class first, as scikit-learn's ``"ovr"`` shape does (the
+    votes plus a confidence below one), and averages those: an ``"ovo"``
+    estimator predicts exactly what the same estimator with ``"ovr"`` does.
+
     Parameters
     ----------
     estimator : classifier
@@ -209,12 +220,40 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
         return [X, *augment(X, self.test, self.image_shape_)]
 
+    @property
+    def decision_function_shape(self) -> str:
+        """``"ovo"`` where ``decision_function`` gives one column per pair of
+        classes (the estimator's own shape), ``"ovr"`` otherwise."""
+        estimator = getattr(self, "estimator_", self.estimator)
+        shape = getattr(_final(estimator), "decision_function_shape", "ovr")
+        return "ovo" if shape == "ovo" else "ovr"
+
     @available_if(_has("decision_function"))
     def decision_function(self, X):
-        """The decision function, averaged over ``X`` and its ``test`` copies."""
+        """The decision function, averaged over ``X`` and its ``test`` copies,
+        in the estimator's shape (one column per pair of classes for
+        ``"ovo"``)."""
         return np.mean(
             [self.estimator_.decision_function(v) for v in self._views(X)], 0
         )
+
+    def _class_scores(self, X) -> np.ndarray:
+        """One score per class (one column for two classes), averaged over
+        ``X`` and its ``test`` copies."""
+        views = self._views(X)
+        if not hasattr(self.estimator_, "decision_function"):
+            return np.mean([self.estimator_.predict_proba(v) for v in views], 0)
+        n_classes = len(self.classes_)
+        scores = []
+        for view in views:
+            values = self.estimator_.decision_function(view)
+            if self.decision_function_shape == "ovo" and n_classes > 2:
+                # scikit-learn's SVC turns its pairs' values into "ovr"
+                # scores this way; averaging those, not the pairs' values,
+                # keeps the two shapes' predictions the same
+                values = _ovr_decision_function(values < 0, -values, n_classes)
+            scores.append(values)
+        return np.mean(scores, 0)
 
     @available_if(_has("predict_proba"))
     def predict_proba(self, X):
@@ -227,10 +266,7 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         if not self.test:
             return self.estimator_.predict(self._views(X)[0])
-        if hasattr(self.estimator_, "decision_function"):
-            scores = self.decision_function(X)
-        else:
-            scores = self.predict_proba(X)
+        scores = self._class_scores(X)
         if scores.ndim == 1:  # two classes: the sign
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]

@@ -28,7 +28,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.svm import SVC as _SVC
 from sklearn.svm import _libsvm
 from sklearn.utils.multiclass import _ovr_decision_function
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["SVC"]
 
@@ -44,8 +44,9 @@ class SVC(_SVC):
     The parameters and fitted attributes are scikit-learn's, and so is the
     model. With more than two classes, dense input, no sample or class
     weights and ``probability`` off, ``fit`` runs libsvm on each pair of
-    classes, on as many threads as joblib allows jobs, the largest pairs
-    first and ``cache_size`` shared among the threads, and
+    classes (kernels other than precomputed), on as many threads as joblib
+    allows jobs, the largest pairs first and ``cache_size`` shared among the
+    threads, and
     ``predict`` and ``decision_function`` (RBF kernel) compute from
     ``support_vectors_``, ``dual_coef_`` and ``intercept_`` as libsvm does
     (one-vs-one votes, the lowest class winning a tie) with matrix products
@@ -70,6 +71,10 @@ class SVC(_SVC):
             or self.class_weight is not None
             or self._impl != "c_svc"
             or callable(self.kernel)
+            # libsvm reads a precomputed kernel in place, where a pair's
+            # rows and columns would be copied: its own fit is faster (0.23 s
+            # against 0.75 s on 5,000 images)
+            or self.kernel == "precomputed"
             or getattr(self, "_effective_probability", self.probability)
         ):
             return super()._dense_fit(
@@ -137,7 +142,8 @@ class SVC(_SVC):
 
     def _ovo(self, X) -> np.ndarray:
         """libsvm's one-vs-one decision values, pairs (i, j) for i < j."""
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        # scikit-learn's checks and messages (sparse data to a dense fit, ...)
+        X = self._validate_for_predict(X)
         sv, gamma = self.support_vectors_, self._gamma
         weights = _pair_weights(self.dual_coef_, self.n_support_)
         # -gamma |x - s|^2 = [x, |x|^2, 1] . [2 gamma s, -gamma, -gamma |s|^2]:

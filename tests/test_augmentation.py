@@ -7,24 +7,11 @@ from sklearn.model_selection import cross_validate
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mnistbench import data
 from mnistbench.augmentation import TRANSFORMS, Augmented, augment
 from mnistbench.decomposition import PCA
-
-# scikit-learn's checks feed 1 to 20 features: as images one pixel wide, a
-# mirror image is the image itself and shifts move the values down or up.
-CONTRACT = [
-    Augmented(LogisticRegression(), image_shape=(-1, 1), test=("flip",)),
-    Augmented(KNeighborsClassifier(), train=("flip", "shift"), image_shape=(-1, 1)),
-    Augmented(SVC(), support_vectors=True, image_shape=(-1, 1)),
-]
-
-
-@parametrize_with_checks(CONTRACT)
-def test_sklearn_contract(estimator, check):
-    check(estimator)
+from mnistbench.svm import SVC as BlasSVC
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +143,35 @@ def test_test_time_augmentation_is_named_where_results_show():
     assert "test-time augmentation" in pipelines.describe("hog_svm_flips").lower()
     (line,) = report._test_time_augmentation(["svm", "hog_svm_flips", "mine"])
     assert line.startswith("hog_svm_flips uses test-time augmentation")
+
+
+@pytest.mark.parametrize("classes", [3, 10])
+def test_one_vs_one_svcs_predict_what_one_vs_rest_ones_do(sample, classes):
+    X, y = sample
+    keep = y < classes
+    X, y = X[keep], y[keep]
+    half = len(X) // 2
+    rest = X[half:]
+    models = {
+        shape: Augmented(
+            make_pipeline(
+                PCA(n_components=30, random_state=0),
+                BlasSVC(C=5.0, decision_function_shape=shape),
+            ),
+            train=(),
+            test=("shift",),
+        ).fit(X[:half], y[:half])
+        for shape in ("ovr", "ovo")
+    }
+    predicted = models["ovo"].predict(rest)
+    assert np.array_equal(predicted, models["ovr"].predict(rest))
+    assert (predicted == y[half:]).mean() > (0.9 if classes == 3 else 0.8)
+    # the decision function keeps the estimator's shape: for "ovo", the mean
+    # of the pairs' values over the image and its copies
+    views = [rest, *augment(rest, ("shift",))]
+    for shape, model in models.items():
+        mean = np.mean([model.estimator_.decision_function(v) for v in views], 0)
+        np.testing.assert_allclose(model.decision_function(rest), mean)
+        columns = classes if shape == "ovr" else classes * (classes - 1) // 2
+        assert mean.shape == (len(rest), columns)
+        assert model.decision_function_shape == shape

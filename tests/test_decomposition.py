@@ -6,18 +6,9 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mnistbench import data
 from mnistbench.decomposition import PCA, ComponentsWarning
-
-
-# scikit-learn's checks fit at most 20 features: 50 components always clamp.
-@parametrize_with_checks([PCA(n_components=50)])
-def test_sklearn_contract(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ComponentsWarning)
-        check(estimator)
 
 
 def test_pca_fits_what_the_data_has():

@@ -145,7 +145,15 @@ def test_sklearnex_hands_onedal_the_dtype_sklearn_computes_in(name):
     if name == "PCA":
         assert out.dtype == np.float32  # the next step reads what it would
     elif name == "SVC":
-        assert (out == stock[name].fit(X, y).predict(X)).mean() >= 0.99
+        # oneDAL is not libsvm: on an Intel Xeon (AVX-512) its float64 SVC
+        # agrees with scikit-learn's on 0.987 of these predictions, at any
+        # tol, where float32 agrees on 0.955; on AMD (AVX2), 0.99 or more.
+        from sklearnex.svm import SVC as OnedalSVC
+
+        expected = stock[name].fit(X, y).predict(X)
+        agree = (out == expected).mean()
+        agree32 = (OnedalSVC().fit(X, y).predict(X) == expected).mean()
+        assert agree >= 0.98 and agree >= agree32
 
 
 @needs_sklearnex

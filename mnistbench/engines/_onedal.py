@@ -16,6 +16,8 @@ Imported only by the sklearnex engine, once sklearnex is known to be there.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearnex.neighbors import KNeighborsClassifier as _KNeighborsClassifier
@@ -37,24 +39,43 @@ _READ = (
 
 class Float64Input:
     """Mixin: the sklearnex estimator after it in the bases reads float32
-    arrays as float64."""
+    arrays as float64.
+
+    Each subclass gets its own methods that read data, with the signatures
+    of the estimator's (``fit(X, y, sample_weight=None)``, ...): scikit-learn
+    reads them to find what a method accepts (``has_fit_parameter``, the
+    ``set_fit_request`` of metadata routing).
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        for name in _READ:
+            if hasattr(cls, name):
+                setattr(cls, name, _reading(cls, name))
+        super().__init_subclass__(**kwargs)
 
 
-def _reading(name: str):
-    def method(self, X=None, *args, **kwargs):
-        if getattr(X, "dtype", None) == np.float32:
-            X = X.astype(np.float64)
-        return getattr(super(Float64Input, self), name)(X, *args, **kwargs)
+def _reading(cls, name: str):
+    """``cls``'s inherited method ``name``, with float32 data read as float64
+    (and sample weights as an array, which sklearnex's SVC reshapes)."""
+    signature = inspect.signature(getattr(cls, name))
 
-    method.__name__ = method.__qualname__ = name
+    def method(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        given = bound.arguments
+        if getattr(given.get("X"), "dtype", None) == np.float32:
+            given["X"] = given["X"].astype(np.float64)
+        weights = given.get("sample_weight")
+        if weights is not None and not hasattr(weights, "__array_namespace__"):
+            given["sample_weight"] = np.asarray(weights)
+        return getattr(super(cls, self), name)(*bound.args[1:], **bound.kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"{cls.__qualname__}.{name}"
+    method.__doc__ = getattr(cls, name).__doc__
+    method.__signature__ = signature
     # present exactly where sklearnex's estimator has it (predict_proba only
     # with probability=True, and so on)
-    return available_if(lambda self: hasattr(super(Float64Input, self), name))(method)
-
-
-for _name in _READ:
-    setattr(Float64Input, _name, _reading(_name))
-del _name
+    return available_if(lambda self: hasattr(super(cls, self), name))(method)
 
 
 class SVC(Float64Input, _SVC):
