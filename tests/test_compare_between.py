@@ -518,6 +518,8 @@ def _damage(path, kind: str, n_test: int) -> None:
         np.save(path, np.zeros((n_test, 2), np.int16))
     elif kind == "unreadable header":
         path.write_bytes(b"\x93NUMPY\x01\x00\xff\xff" + b"{" * 40)
+    elif kind == "garbled header":  # numpy's header parser raises TokenError
+        path.write_bytes(good[:10] + b"garbage" + good[17:])
     elif kind == "a pickle":
         path.write_bytes(__import__("pickle").dumps(list(range(n_test))))
 
@@ -529,6 +531,7 @@ DAMAGE = (
     "wrong dtype",
     "wrong dimensions",
     "unreadable header",
+    "garbled header",
     "a pickle",
 )
 

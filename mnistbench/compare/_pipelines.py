@@ -151,9 +151,11 @@ def _read_prediction(path: Path, n_test: int) -> tuple[str, np.ndarray | None]:
             if dtype.kind not in "iu":
                 return f"{path}: predictions of type {dtype}, expected integers", None
             y_pred = np.fromfile(f, dtype=dtype, count=n_test)
-    except (OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # noqa: BLE001 - numpy parses the header with
+        # ast and tokenize: a damaged one raises their errors, not only
+        # OSError and ValueError
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return f"{path}: not a readable .npy ({reason})", None
+        return f"{path}: not a readable .npy ({reason[:200]})", None
     if len(y_pred) != n_test:
         return f"{path}: cut short ({len(y_pred)} of {n_test} predictions)", None
     if len(y_pred) and y_pred.min() < 0:

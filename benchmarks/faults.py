@@ -1,0 +1,753 @@
+"""The fault audit: what mnistbench does when the disk fills, a folder is
+read-only, a file is damaged or hostile, or two runs collide.
+
+Every case runs mnistbench as a user would (the ``mnistbench`` command, on the
+MNIST sample that ships with it, in a temporary folder) or, for the
+estimators, through their Python API, and checks the outcome. It prints one
+row per case (case, expected, observed, verdict) and exits 1 when a case
+fails. Cases that need root (a small loop-mounted file system to fill, a
+read-only bind mount) run where the user is root and are skipped, with the
+reason, elsewhere.
+
+    python benchmarks/faults.py                 # every case
+    python benchmarks/faults.py -k disk -k ro   # cases whose name holds a word
+    python benchmarks/faults.py --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE = ("-d", "mnist-sample")
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@dataclass
+class Outcome:
+    expected: str
+    observed: str
+    ok: bool
+
+
+@dataclass
+class Case:
+    name: str
+    func: Callable[[Path], Outcome]
+    root: bool = False
+
+
+CASES: list[Case] = []
+
+
+def case(name: str, root: bool = False):
+    def register(func):
+        CASES.append(Case(name, func, root))
+        return func
+
+    return register
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def mnistbench(*args, timeout: float = 300, env=None, preexec=None, **kw):
+    """The ``mnistbench`` command of this Python, finished (or killed after
+    ``timeout`` s: then its returncode is None)."""
+    command = [sys.executable, "-c", "from mnistbench.cli import main; main()"]
+    try:
+        return subprocess.run(
+            [*command, *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "COLUMNS": "250", **(env or {})},
+            preexec_fn=preexec,
+            **kw,
+        )
+    except subprocess.TimeoutExpired as exc:
+        return subprocess.CompletedProcess(
+            exc.cmd, None, "", f"timed out ({timeout} s)"
+        )
+
+
+def error_line(proc) -> str | None:
+    """The one ``Error:`` line of a command that failed as it should (exit 2,
+    no traceback); None otherwise."""
+    if proc.returncode != 2 or "Traceback" in proc.stderr:
+        return None
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error: ")]
+    return errors[0] if len(errors) == 1 else None
+
+
+def said(proc) -> str:
+    """What a command ended with, in a few words."""
+    if proc.returncode is None:
+        return proc.stderr
+    lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines()]
+    last = next((ln for ln in reversed(lines) if ln), "")
+    tb = ", traceback" if "Traceback" in proc.stderr else ""
+    return f"exit {proc.returncode}{tb}: {last[:160]}"
+
+
+def rows(out: Path) -> list[dict]:
+    path = out / "leaderboard.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def stray_files(out: Path, *, without_row: bool = True) -> list[str]:
+    """Temporary files left in ``out``, and prediction files no row points to."""
+    left = [str(p.relative_to(out)) for p in out.rglob("*.tmp")]
+    if without_row:
+        pointed = {r["predictions"] for r in rows(out)}
+        left += [
+            str(p.relative_to(out))
+            for p in (out / "predictions").rglob("*.npy")
+            if str(p.relative_to(out)) not in pointed
+        ]
+    return left
+
+
+def first_run(out: Path, *pipelines: str) -> None:
+    proc = mnistbench("run", *(pipelines or ("knn",)), *SAMPLE, "--out", out)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the set-up run failed: {said(proc)}")
+
+
+@contextlib.contextmanager
+def small_disk(where: Path, kib: int = 4096) -> Iterator[Path]:
+    """A file system of ``kib`` KiB in 1 KiB blocks (ext2, none reserved),
+    loop-mounted at ``where``: full to the block, unlike tmpfs, whose
+    accounting is per page and lags."""
+    image = where.with_suffix(".img")
+    with open(image, "wb") as f:
+        f.truncate(kib * 1024)
+    subprocess.run(
+        ["mkfs.ext2", "-q", "-F", "-m", "0", "-b", "1024", str(image)], check=True
+    )
+    where.mkdir()
+    subprocess.run(["mount", "-o", "loop", str(image), str(where)], check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=False)
+        image.unlink(missing_ok=True)
+
+
+def fill(disk: Path, leave_blocks: int) -> Path:
+    """Fill ``disk`` until ``leave_blocks`` 1 KiB blocks are free."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        chunk = b"\0" * 1024
+        with contextlib.suppress(OSError):  # until the disk is full
+            while os.write(fd, chunk):
+                pass
+    finally:
+        os.close(fd)
+    os.sync()
+    free = os.statvfs(disk).f_bavail
+    if free:  # what a block-sized write could not take
+        raise RuntimeError(f"{disk}: {free} blocks still free after filling")
+    with open(filler, "r+b") as f:
+        f.truncate(max(0, filler.stat().st_size - leave_blocks * 1024))
+    os.sync()
+    return filler
+
+
+def blocks(path: Path) -> int:
+    return math.ceil(path.stat().st_size / 1024)
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[Path]:
+    """``path`` bind-mounted read-only over itself."""
+    subprocess.run(["mount", "--bind", str(path), str(path)], check=True)
+    try:
+        subprocess.run(
+            ["mount", "-o", "remount,bind,ro", str(path), str(path)], check=True
+        )
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
+
+
+def leave_room(out: Path, room: int) -> None:
+    """Pad ``out``'s leaderboard with an ``error`` row so that its last 1 KiB
+    block has fewer than ``room`` bytes left: the next row cannot fit."""
+    from mnistbench import results
+
+    path = out / results.LEADERBOARD
+    left = 1024 - path.stat().st_size % 1024
+    if left < room:
+        return
+    template = {k: (v or None) for k, v in rows(out)[0].items()}
+    pad = {
+        **template,
+        "job_key": "padding",
+        "status": "error",
+        "predictions": None,
+        "error": "",
+    }
+    base = len(results._format(results._cell(c, pad.get(c)) for c in results.COLUMNS))
+    pad["error"] = "x" * ((left - base - room // 2) % 1024 or 1)
+    results.append_row(out, pad)
+
+
+# --- 1. full disk, short writes -----------------------------------------------------
+
+
+@case("full disk: the row of a fitted job", root=True)
+def full_disk_row(tmp: Path) -> Outcome:
+    with small_disk(tmp / "disk") as disk:
+        out = disk / "out"
+        first_run(out)
+        for sub in ("predictions/mnist-sample/logreg", "plots/mnist-sample"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        leave_room(out, 200)
+        board = (out / "leaderboard.csv").read_bytes()
+        (npy,) = (out / "predictions" / "mnist-sample" / "knn").iterdir()
+        filler = fill(disk, leave_blocks=blocks(npy))  # the predictions fit
+        cut = mnistbench("run", "logreg", *SAMPLE, "--out", out)
+        line = error_line(cut) or ""
+        same = (out / "leaderboard.csv").read_bytes() == board
+        left = stray_files(out)
+        filler.unlink()
+        again = mnistbench("run", "logreg", *SAMPLE, "--out", out, "--resume")
+        done = [r["pipeline"] for r in rows(out) if r["status"] == "ok"]
+    ok = (
+        line.startswith(f"Error: no space left on {disk} writing ")
+        and line.endswith(
+            "leaderboard.csv; the row of mnist-sample/logreg seed 0 was not "
+            "recorded; free space (or make it writable) and run again with --resume"
+        )
+        and same
+        and not left
+        and again.returncode == 0
+        and sorted(done) == ["knn", "logreg"]
+    )
+    return Outcome(
+        "one line naming the disk, the file and the job, exit 2; the leaderboard "
+        "as it was, no predictions without a row; --resume completes once freed",
+        f"{line or said(cut)}; leaderboard unchanged: {same}; stray files: "
+        f"{left or 'none'}; --resume: exit {again.returncode}, ok rows {done}",
+        ok,
+    )
+
+
+@case("short write: a file size limit cuts the row (no root)")
+def short_write(tmp: Path) -> Outcome:
+    out = tmp / "out"
+    first_run(out)
+    board = out / "leaderboard.csv"
+    before = board.read_bytes()
+
+    def limit():
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        size = len(before) + 100
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    cut = mnistbench("run", "logreg", *SAMPLE, "--out", out, preexec=limit)
+    line = error_line(cut) or ""
+    same = board.read_bytes() == before
+    left = stray_files(out)
+    again = mnistbench("run", "logreg", *SAMPLE, "--out", out, "--resume")
+    ok = "the row of mnist-sample/logreg seed 0 was not recorded" in line
+    ok = ok and same and not left and again.returncode == 0
+    return Outcome(
+        "the write that comes up short is cut back: one line, exit 2, the "
+        "leaderboard as it was; --resume completes",
+        f"{line or said(cut)}; unchanged: {same}; stray: {left or 'none'}; "
+        f"--resume exit {again.returncode}",
+        ok,
+    )
+
+
+@case("full disk: no room for the predictions file", root=True)
+def full_disk_predictions(tmp: Path) -> Outcome:
+    with small_disk(tmp / "disk") as disk:
+        out = disk / "out"
+        first_run(out)
+        (out / "predictions" / "mnist-sample" / "logreg").mkdir(parents=True)
+        board = (out / "leaderboard.csv").read_bytes()
+        filler = fill(disk, leave_blocks=1)  # the start's check passes
+        proc = mnistbench("run", "logreg", *SAMPLE, "--out", out)
+        line = error_line(proc) or ""
+        same = (out / "leaderboard.csv").read_bytes() == board
+        left = stray_files(out)
+        filler.unlink()
+    ok = (
+        line.startswith(f"Error: no space left on {disk} writing {out}/predictions/")
+        and "the row of mnist-sample/logreg seed 0 was not recorded" in line
+        and same
+        and not left
+    )
+    return Outcome(
+        "one line naming the .npy and the job, exit 2, nothing of the job left",
+        f"{line or said(proc)}; leaderboard unchanged: {same}; stray: {left or 'none'}",
+        ok,
+    )
+
+
+@case("full disk: no room for a figure", root=True)
+def full_disk_figure(tmp: Path) -> Outcome:
+    with small_disk(tmp / "disk") as disk:
+        out = disk / "out"
+        first_run(out)
+        (out / "predictions" / "mnist-sample" / "logreg").mkdir(parents=True)
+        (npy,) = (out / "predictions" / "mnist-sample" / "knn").iterdir()
+        filler = fill(disk, leave_blocks=blocks(npy) + 2)  # and the row
+        proc = mnistbench("run", "logreg", *SAMPLE, "--out", out)
+        line = error_line(proc) or ""
+        pngs = list((out / "plots").rglob("*.png"))
+        whole = all(p.read_bytes().endswith(b"IEND\xaeB`\x82") for p in pngs)
+        left = stray_files(out)
+        recorded = [r["pipeline"] for r in rows(out)]
+        filler.unlink()
+    ok = (
+        line.startswith(f"Error: no space left on {disk} writing {out}/plots/")
+        and "only figures are missing" in line
+        and whole
+        and not left
+        and recorded == ["knn", "logreg"]
+    )
+    return Outcome(
+        "one line naming the figure, exit 2; every PNG whole; the row recorded",
+        f"{line or said(proc)}; {len(pngs)} PNGs, all whole: {whole}; stray: "
+        f"{left or 'none'}; rows {recorded}",
+        ok,
+    )
+
+
+@case("full disk before the run: refused before any job", root=True)
+def full_disk_before(tmp: Path) -> Outcome:
+    with small_disk(tmp / "disk") as disk:
+        out = disk / "out"
+        first_run(out)
+        filler = fill(disk, leave_blocks=0)
+        start = time.monotonic()
+        proc = mnistbench("run", "logreg", *SAMPLE, "--out", out)
+        took = time.monotonic() - start
+        line = error_line(proc) or ""
+        filler.unlink()
+    ok = line.startswith(f"Error: cannot write to --out {out}: no space left on")
+    ok = ok and "accuracy" not in proc.stderr
+    return Outcome(
+        "one line, exit 2, before anything is fitted",
+        f"{line or said(proc)} ({took:.1f} s; a job ran: {'accuracy' in proc.stderr})",
+        ok,
+    )
+
+
+# --- 2, 11. leaderboards edited by hand ---------------------------------------------
+
+
+@case("a leaderboard without its final newline")
+def no_final_newline(tmp: Path) -> Outcome:
+    out = tmp / "out"
+    first_run(out)
+    board = out / "leaderboard.csv"
+    board.write_bytes(board.read_bytes().rstrip(b"\n"))
+    shown = mnistbench("leaderboard", "--out", out)
+    run = mnistbench("run", "logreg", *SAMPLE, "--out", out)
+    after = mnistbench("leaderboard", "--out", out, "--format", "csv")
+    text = board.read_bytes()
+    lines = text.count(b"\n")
+    ok = shown.returncode == run.returncode == after.returncode == 0
+    ok = ok and text.endswith(b"\n") and lines == 3
+    return Outcome(
+        "read; the next row starts on a line of its own; every command still reads it",
+        f"leaderboard exit {shown.returncode}, run exit {run.returncode}, then "
+        f"leaderboard exit {after.returncode}; {lines} lines",
+        ok,
+    )
+
+
+@case("a leaderboard that starts with a byte-order mark")
+def byte_order_mark(tmp: Path) -> Outcome:
+    out = tmp / "out"
+    first_run(out)
+    board = out / "leaderboard.csv"
+    board.write_bytes(b"\xef\xbb\xbf" + board.read_bytes())
+    shown = mnistbench("leaderboard", "--out", out)
+    run = mnistbench("run", "knn", "logreg", *SAMPLE, "--out", out, "--resume")
+    ok = shown.returncode == 0 and run.returncode == 0 and len(rows(out)) == 2
+    return Outcome(
+        "read as UTF-8 with its mark; --resume skips the recorded job",
+        f"leaderboard {said(shown)}; run --resume exit {run.returncode}, "
+        f"{len(rows(out))} rows",
+        ok,
+    )
+
+
+@case("a leaderboard.csv that is a FIFO")
+def fifo_leaderboard(tmp: Path) -> Outcome:
+    out = tmp / "out"
+    out.mkdir()
+    os.mkfifo(out / "leaderboard.csv")
+    proc = mnistbench("run", "knn", *SAMPLE, "--out", out, timeout=60)
+    shown = mnistbench("leaderboard", "--out", out, timeout=60)
+    line, line2 = error_line(proc) or "", error_line(shown) or ""
+    ok = "not a regular file" in line and "not a regular file" in line2
+    return Outcome(
+        "refused in one line, never opened (no hang)",
+        f"run: {line or said(proc)}; leaderboard: {line2 or said(shown)}",
+        ok,
+    )
+
+
+# --- 4. read-only places ------------------------------------------------------------
+
+
+@case("report into a read-only folder", root=True)
+def ro_report(tmp: Path) -> Outcome:
+    out = tmp / "out"
+    first_run(out)
+    with read_only(out):
+        start = time.monotonic()
+        proc = mnistbench("report", "--out", out)
+        took = time.monotonic() - start
+    line = error_line(proc) or ""
+    ok = line == (
+        f"Error: cannot write the report into {out}: read-only file system "
+        f"({out}) writing {out}"
+    )
+    return Outcome(
+        "one line before building anything, exit 2",
+        f"{line or said(proc)} ({took:.1f} s)",
+        ok and not (out / "report_files").exists(),
+    )
+
+
+@case("run into a read-only predictions/ or leaderboard.csv", root=True)
+def ro_run(tmp: Path) -> Outcome:
+    out = tmp / "out"
+    first_run(out)
+    seen = []
+    for place in (out / "predictions", out / "leaderboard.csv"):
+        before = sorted(p.name for p in out.rglob("*"))
+        with read_only(place):
+            proc = mnistbench("run", "logreg", *SAMPLE, "--out", out)
+        after = sorted(p.name for p in out.rglob("*"))
+        line = error_line(proc) or ""
+        seen.append(
+            (
+                line.startswith(f"Error: cannot write to --out {out}: read-only")
+                and "accuracy" not in proc.stderr
+                and before == after,
+                line or said(proc),
+            )
+        )
+    return Outcome(
+        "refused in one line before the first job: nothing fitted, nothing written",
+        "; ".join(text for _, text in seen),
+        all(ok for ok, _ in seen),
+    )
+
+
+@case("--out is a file, or inside one")
+def out_is_a_file(tmp: Path) -> Outcome:
+    blocker = tmp / "file"
+    blocker.write_text("")
+    a = mnistbench("run", "knn", *SAMPLE, "--out", blocker)
+    b = mnistbench("run", "knn", *SAMPLE, "--out", blocker / "out")
+    la, lb = error_line(a) or "", error_line(b) or ""
+    ok = "is a file" in la and lb.endswith(f"{blocker} is not a folder")
+    return Outcome("one line each, exit 2", f"{la or said(a)}; {lb or said(b)}", ok)
+
+
+# --- 5. colliding runs --------------------------------------------------------------
+
+
+@case("three identical runs into one folder at once")
+def collisions(tmp: Path) -> Outcome:
+    out = tmp / "out"
+    command = [sys.executable, "-c", "from mnistbench.cli import main; main()"]
+    args = ["run", "knn", "logreg", *SAMPLE, "--out", str(out)]
+    procs = [
+        subprocess.Popen(
+            [*command, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "COLUMNS": "250"},
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    keys = [r["job_key"] for r in rows(out)]
+    said_so = sum(
+        "is recorded by run" in o + e and "not recorded again" in o + e
+        for o, e in outputs
+    )
+    codes = [p.returncode for p in procs]
+    ok = len(keys) == len(set(keys)) == 2 and codes == [0, 0, 0]
+    ok = ok and said_so >= 1 and not stray_files(out)
+    return Outcome(
+        "each job recorded once; the runs that lost say so "
+        "('... is recorded by run R; not recorded again')",
+        f"{len(keys)} rows for {len(set(keys))} job keys; {said_so} run(s) said "
+        f"which jobs another recorded; exit codes {codes}",
+        ok,
+    )
+
+
+# --- 6. damaged predictions ---------------------------------------------------------
+
+
+@case("damaged predictions: empty, wrong shape, wrong dtype, bad header")
+def damaged_predictions(tmp: Path) -> Outcome:
+    a, b = tmp / "a", tmp / "b"
+    first_run(a)
+    first_run(b)
+    (npy,) = (b / "predictions" / "mnist-sample" / "knn").iterdir()
+    good = npy.read_bytes()
+    seen, ok = [], True
+    damages = {
+        "empty": lambda: npy.write_bytes(b""),
+        "wrong shape": lambda: np.save(npy, np.zeros((1000, 2), np.int16)),
+        "wrong length": lambda: np.save(npy, np.zeros(999, np.int16)),
+        "wrong dtype": lambda: np.save(npy, np.zeros(1000)),
+        "bad header": lambda: npy.write_bytes(good[:10] + b"garbage" + good[17:]),
+    }
+    for kind, damage in damages.items():
+        damage()
+        # np.save appends .npy to nothing here: the name already ends with it
+        cmp_ = mnistbench("compare", a, b)
+        rep = mnistbench("report", "--out", b)
+        line = error_line(cmp_) or ""
+        good_kind = (
+            line.startswith("Error: 1 job(s) have no stored predictions")
+            and "no usable stored predictions" in cmp_.stderr
+            and rep.returncode == 0
+        )
+        ok &= good_kind
+        seen.append(f"{kind}: compare {said(cmp_)[:60]}, report exit {rep.returncode}")
+        npy.write_bytes(good)
+    return Outcome(
+        "a one-line warning each; compare exits 2 with its documented line; "
+        "the report builds",
+        "; ".join(seen),
+        ok,
+    )
+
+
+# --- 8. outputs are inert -----------------------------------------------------------
+
+
+@case("names that are code: compare CSV, report.md, figures")
+def inert_outputs(tmp: Path) -> Outcome:
+    from mnistbench import results
+
+    out = tmp / "out"
+    first_run(out)
+    # a results folder from someone else: its pipeline cell is a formula
+    frame = rows(out)
+    row = {k: (v or None) for k, v in frame[0].items()}
+    row.update(run_id="r2", job_key="other", pipeline='=HYPERLINK("http://x")')
+    results.append_row(out, {k: _typed(k, v) for k, v in row.items()})
+    csv_out = mnistbench("compare", out, "--by", "run_id", "--format", "csv")
+    cells = [c for line in csv.reader(csv_out.stdout.splitlines()) for c in line]
+    formulas = [
+        c
+        for c in cells
+        if c[:1] in ("=", "+", "@") or c.startswith("-") and not _is_number(c)
+    ]
+    # class names that are HTML, Markdown and mathematics
+    folder = tmp / "hostile"
+    _hostile_csv(folder)
+    run = mnistbench("run", "knn", "-d", folder, "--out", tmp / "h")
+    rep = mnistbench("report", "--out", tmp / "h")
+    md = (tmp / "h" / "report.md").read_text() if rep.returncode == 0 else ""
+    html = (tmp / "h" / "report.html").read_text() if rep.returncode == 0 else ""
+    ok = not formulas and run.returncode == 0 and rep.returncode == 0
+    ok = ok and "<script" not in md and "<script" not in html
+    return Outcome(
+        "every CSV cell neutralised; names escaped in report.md and report.html; "
+        "figures drawn (a name with $ is no formula)",
+        f"compare CSV formula cells: {formulas or 'none'}; run {said(run)[:50]}; "
+        f"report {said(rep)[:40]}; <script in md: {'<script' in md}, "
+        f"in html: {'<script' in html}",
+        ok,
+    )
+
+
+def _typed(column, value):
+    from mnistbench.results import SCHEMA
+
+    if value is None:
+        return None
+    return SCHEMA[column](value) if SCHEMA[column] is not str else value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _hostile_csv(folder: Path) -> None:
+    """A CSV dataset whose class names are markup, a link and mathematics."""
+    folder.mkdir()
+    names = [
+        "<script>alert(1)</script>",
+        "[click](http://example.com)",
+        "$\\frac{1}{$",
+        "*bold*",
+    ]
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 200), ("test", 80)):
+        y = np.arange(n) % len(names)
+        X = rng.integers(0, 60, size=(n, 64)) + y[:, None] * 40
+        with open(folder / f"{split}.csv", "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["label", *(f"p{i}" for i in range(64))])
+            for label, pixels in zip(y, X):
+                w.writerow([names[label], *pixels])
+
+
+# --- 9. the local cluster -----------------------------------------------------------
+
+
+@case("--cluster local listens on loopback only")
+def loopback(tmp: Path) -> Outcome:
+    try:
+        import psutil
+    except ImportError:
+        return Outcome("every socket on 127.0.0.1", "skipped: no psutil", True)
+    from mnistbench import executors
+    from mnistbench.plan import RunPlan
+
+    def listening(procs):
+        found = set()
+        for p in procs:
+            with contextlib.suppress(psutil.Error):
+                for c in p.net_connections(kind="inet"):
+                    if c.status == psutil.CONN_LISTEN:
+                        found.add((p.pid, c.laddr.ip, c.laddr.port))
+        return found
+
+    me = psutil.Process()
+    before = listening([me])
+    plan = RunPlan(["knn"], datasets=["mnist-sample"], cluster="local:1", out=tmp)
+    with executors.for_plan(plan) as running:
+        sockets = listening([me, *me.children(recursive=True)]) - before
+        where = running.capacity(1).where
+    ips = sorted({ip for _, ip, _ in sockets})
+    return Outcome(
+        "every listening socket of the cluster (scheduler, dashboard, workers) on "
+        "127.0.0.1",
+        f"{len(sockets)} sockets on {ips}; {where.rsplit(';', 1)[-1].strip()}",
+        bool(sockets) and set(ips) <= {"127.0.0.1", "::1"},
+    )
+
+
+# --- 10. job folders of killed runs -------------------------------------------------
+
+
+@case("a killed run's job folder is removed at the next start")
+def killed_run_folders(tmp: Path) -> Outcome:
+    temp = tmp / "temp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp)}
+    command = [sys.executable, "-c", "from mnistbench.cli import main; main()"]
+    proc = subprocess.Popen(
+        [*command, "run", "svm", *SAMPLE, "--out", str(tmp / "out")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(temp.glob("mnistbench-job-*")):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    left = list(temp.glob("mnistbench-job-*"))
+    later = mnistbench("run", "knn", *SAMPLE, "--out", tmp / "out2", env=env)
+    after = list(temp.glob("mnistbench-job-*"))
+    return Outcome(
+        "the folder of the killed run's job removed by the next run",
+        f"after kill -9: {len(left)} job folder(s); after the next run "
+        f"(exit {later.returncode}): {len(after)}",
+        len(left) >= 1 and not after and later.returncode == 0,
+    )
+
+
+# --- running the audit --------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", action="append", default=[], help="run cases naming this")
+    parser.add_argument("--list", action="store_true", help="list the cases")
+    args = parser.parse_args(argv)
+    chosen = [c for c in CASES if not args.k or any(k in c.name for k in args.k)]
+    if args.list:
+        for c in chosen:
+            print(f"{c.name}{' (root)' if c.root else ''}")
+        return 0
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mnistbench-faults-") as top:
+        top = Path(top)
+        os.environ["MNISTBENCH_DATA_HOME"] = str(top / "data")
+        for i, c in enumerate(chosen):
+            if c.root and not IS_ROOT:
+                outcome = Outcome("", "skipped: needs root (mounts)", True)
+                results.append((c, outcome, "skip"))
+                continue
+            tmp = top / f"case{i}"
+            tmp.mkdir()
+            start = time.monotonic()
+            try:
+                outcome = c.func(tmp)
+            except Exception as exc:  # the audit itself must report, not crash
+                outcome = Outcome("", f"{type(exc).__name__}: {exc}", False)
+            verdict = "ok" if outcome.ok else "FAIL"
+            results.append((c, outcome, verdict))
+            print(
+                f"[{verdict:>4}] {c.name} ({time.monotonic() - start:.0f} s)",
+                file=sys.stderr,
+            )
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(_table(results))
+    failed = [c.name for c, _, v in results if v == "FAIL"]
+    skipped = sum(v == "skip" for _, _, v in results)
+    print(
+        f"\n{len(results) - len(failed) - skipped} passed, {len(failed)} failed, "
+        f"{skipped} skipped (need root)"
+    )
+    return 1 if failed else 0
+
+
+def _table(results) -> str:
+    lines = ["| case | expected | observed | verdict |", "|---|---|---|---|"]
+    for c, outcome, verdict in results:
+        cells = (c.name, outcome.expected, outcome.observed, verdict)
+        lines.append("| " + " | ".join(x.replace("|", "/") for x in cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
