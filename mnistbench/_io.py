@@ -129,11 +129,42 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
+        if exc.errno is None:  # numpy: "1000 requested and 0 written"
+            exc = _why_short(tmp, exc)
         _remove(tmp)
         raise write_error(path, exc) from None
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _why_short(tmp: Path, exc: OSError) -> OSError:
+    """The errno of a short write that a library reported without one, found
+    from the file system and this process's limits while the partial file is
+    still there; ``exc`` as it was where nothing explains it."""
+    try:
+        fs = os.statvfs(tmp.parent)
+        size = os.stat(tmp).st_size
+    except OSError:
+        return exc
+    free = fs.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else fs.f_bavail
+    code = None
+    if fs.f_flag & getattr(os, "ST_RDONLY", 1):
+        code = errno.EROFS
+    elif free == 0:
+        code = errno.ENOSPC
+    else:
+        try:
+            import resource
+
+            limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        except (ImportError, OSError, ValueError):
+            limit = -1
+        if limit not in (-1, getattr(resource, "RLIM_INFINITY", -1)) and (
+            size >= limit
+        ):
+            code = errno.EFBIG
+    return exc if code is None else OSError(code, os.strerror(code))
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -132,3 +132,22 @@ def test_markdown_escapes_markup_html_and_links():
         "&lt;script&gt;alert(1)&lt;/script&gt; \\[x\\](http://e) \\*b\\* \\`c\\` "
         "\\| d next"
     )
+
+
+def test_a_short_write_numpy_reports_without_errno_is_named(tmp_path):
+    """numpy says "N requested and M written", with no errno: the cause is
+    found from the file system and the process's limits."""
+    path = tmp_path / "predictions.npy"
+    result = limited(
+        f"""
+        import numpy as np
+        from mnistbench._io import WriteError, atomic_write
+        try:
+            atomic_write({str(path)!r}, lambda f: np.save(f, np.zeros(100_000)))
+        except WriteError as exc:
+            print(exc)
+        """,
+        max_bytes=50_000,
+    )
+    assert result.stdout.strip() == f"file too large (a file size limit) writing {path}"
+    assert list(tmp_path.iterdir()) == []
