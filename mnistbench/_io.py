@@ -96,9 +96,10 @@ def write_error(
     """``exc``, raised writing ``path``, as one line: ``CAUSE writing PATH``,
     then ``; consequence`` if given."""
     path = Path(path)
-    if isinstance(exc, WriteError):
-        return exc
-    text = f"{_cause(path, exc)} writing {path}"
+    if isinstance(exc, WriteError):  # already names its path and cause
+        text = str(exc)
+    else:
+        text = f"{_cause(path, exc)} writing {path}"
     error = WriteError(f"{text}; {consequence}" if consequence else text)
     error.errno = exc.errno
     return error

@@ -376,12 +376,16 @@ def record_job(
             _mkdir(log.parent, consequence)
             atomic_write_text(log, f"{job}\n\n{result['traceback']}")
             written.append(log)
-        # The row goes last: once it is in the CSV, everything it points to
-        # exists.
+    except OSError as exc:  # atomic_write's WriteError names the file
+        _remove(written)
+        raise write_error(out, exc, consequence) from None
+    # The row goes last: once it is in the CSV, everything it points to
+    # exists.
+    try:
         by = append_row(out, row, known_runs=known_runs, what=str(job))
-    except OSError as exc:
+    except BaseException:  # its error says what was not recorded
         _remove(written)  # nothing that no row points to stays behind
-        raise write_error(exc.filename or out, exc, consequence) from None
+        raise
     if by is not None:
         _remove(written)
         raise AlreadyRecorded(job, by)
@@ -401,7 +405,7 @@ def _mkdir(folder: Path, consequence: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise write_error(folder, exc, consequence) from None
+        raise write_error(folder, exc) from None
 
 
 def _remove(paths) -> None:
