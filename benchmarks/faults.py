@@ -495,18 +495,23 @@ def collisions(tmp: Path) -> Outcome:
     ]
     outputs = [p.communicate(timeout=300) for p in procs]
     keys = [r["job_key"] for r in rows(out)]
-    said_so = sum(
-        "is recorded by run" in o + e and "not recorded again" in o + e
-        for o, e in outputs
+    # A run either recorded its jobs, or says another run did (it started
+    # before that run's rows were in), or, started after them, refuses to
+    # run them again without --resume or --force.
+    recorded_by = sum("is recorded by run" in o + e for o, e in outputs)
+    refused = sum(
+        p.returncode == 2 and "already have ok rows" in e
+        for p, (_, e) in zip(procs, outputs)
     )
     codes = [p.returncode for p in procs]
-    ok = len(keys) == len(set(keys)) == 2 and codes == [0, 0, 0]
-    ok = ok and said_so >= 1 and not stray_files(out)
+    ok = len(keys) == len(set(keys)) == 2 and codes.count(0) + refused == 3
+    ok = ok and recorded_by + refused == 2 and not stray_files(out)
     return Outcome(
-        "each job recorded once; the runs that lost say so "
-        "('... is recorded by run R; not recorded again')",
-        f"{len(keys)} rows for {len(set(keys))} job keys; {said_so} run(s) said "
-        f"which jobs another recorded; exit codes {codes}",
+        "each job recorded once; each run that lost says so ('... is recorded by "
+        "run R; not recorded again', or, started later, 'already have ok rows')",
+        f"{len(keys)} rows for {len(set(keys))} job keys; {recorded_by} run(s) "
+        f"said another run recorded their jobs, {refused} refused them up front; "
+        f"exit codes {codes}",
         ok,
     )
 
