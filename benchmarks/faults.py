@@ -505,7 +505,7 @@ def collisions(tmp: Path) -> Outcome:
     )
     codes = [p.returncode for p in procs]
     ok = len(keys) == len(set(keys)) == 2 and codes.count(0) + refused == 3
-    ok = ok and recorded_by + refused == 2 and not stray_files(out)
+    ok = ok and recorded_by + refused >= 2 and not stray_files(out)
     return Outcome(
         "each job recorded once; each run that lost says so ('... is recorded by "
         "run R; not recorded again', or, started later, 'already have ok rows')",
