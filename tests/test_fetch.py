@@ -255,3 +255,28 @@ def test_unwritable_cache_still_loads(tiny_files, register_spec, tmp_path, caplo
     assert ds.X_train.shape == (60, 784)
     assert ds.X_train.dtype == np.float32 and ds.X_train.flags.c_contiguous
     assert "cannot cache arrays" in caplog.text
+
+
+def test_a_download_that_cannot_be_written_is_one_line(
+    mirror, tiny_files, register_spec, data_home
+):
+    """When the download's name cannot be written (here a folder holds it),
+    the error is one line naming it, and no mirror is tried (none would do
+    better)."""
+    from click.testing import CliRunner
+
+    from mnistbench._io import WriteError
+    from mnistbench.cli import cli
+
+    register_spec(spec_for("tiny", tiny_files, [mirror.base("a"), mirror.base("b")]))
+    target = data_home / "tiny" / "train-images-idx3-ubyte.gz"
+    target.mkdir(parents=True)
+    with pytest.raises(WriteError) as exc:
+        data.load("tiny")
+    assert str(exc.value) == f"is a directory writing {target}"
+    assert mirror.requests == []
+    assert _leftovers(data_home / "tiny") == [target.name]
+    result = CliRunner().invoke(cli, ["fetch", "tiny"])
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines == [f"Error: is a directory writing {target}"]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistbench._io import atomic_write
+from mnistbench._io import WriteError, atomic_write, write_error
+from mnistbench.data._files import open_regular, regular_file
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +47,40 @@ def content_sha256(arrays: dict, image_shape, class_names) -> str:
     return h.hexdigest()
 
 
+def read_small(path: Path, limit: int = 1 << 20) -> str:
+    """The text of a small file the cache keeps (a regular file, at most
+    ``limit`` bytes); FileNotFoundError if it is not there.
+
+    Raises
+    ------
+    ValueError
+        Not a regular file (a DataError), or longer than ``limit``.
+    """
+    if not regular_file(path):
+        raise FileNotFoundError(path)
+    with open_regular(path) as f:
+        content = f.read(limit + 1)
+    if len(content) > limit:
+        raise ValueError(f"{path}: more than {limit} bytes")
+    return content.decode("utf-8")
+
+
 def read(folder: Path) -> tuple[dict, dict] | None:
     """The arrays (copy-on-write memory maps) and meta of ``folder``, or None
     if it holds no complete cache of this format."""
     try:
-        meta = json.loads((folder / "meta.json").read_text())
+        meta = json.loads(read_small(folder / "meta.json"))
         if meta.get("format") != CACHE_FORMAT:
             return None
-        arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="c") for k in KEYS}
+        arrays = {}
+        for key in KEYS:
+            path = folder / f"{key}.npy"
+            if not regular_file(path):
+                raise FileNotFoundError(path)
+            arrays[key] = np.load(path, mmap_mode="c")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # DataError: a FIFO or a device
         logger.warning(
             "ignoring a damaged array cache in %s (%s); rebuilding", folder, exc
         )
@@ -78,18 +102,31 @@ def read(folder: Path) -> tuple[dict, dict] | None:
     return arrays, meta
 
 
-def write(folder: Path, arrays: dict, meta: dict) -> bool:
+def write(folder: Path, arrays: dict, meta: dict, *, required: str = "") -> bool:
     """Write ``arrays`` (float32 images, int64 labels) and ``meta`` atomically;
-    False if the folder is not writable."""
+    False, with a warning, if the folder is not writable.
+
+    ``required`` says why the cache cannot be done without (the job processes
+    read arrays from Python only there): then a failure raises
+    :class:`~mnistbench._io.WriteError`, one line ending with it.
+    """
+    target = folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for key in KEYS:
             value = arrays[key]
-            atomic_write(folder / f"{key}.npy", lambda f, v=value: np.save(f, v))
+            target = folder / f"{key}.npy"
+            atomic_write(target, lambda f, v=value: np.save(f, v))
         text = json.dumps({"format": CACHE_FORMAT, **meta}, indent=1).encode()
         # meta.json last: its presence means the arrays beside it are complete.
-        atomic_write(folder / "meta.json", lambda f: f.write(text))
+        target = folder / "meta.json"
+        atomic_write(target, lambda f: f.write(text))
     except OSError as exc:
+        if required:
+            error = write_error(target, exc)
+            full = WriteError(f"{error}; {required}")
+            full.errno = error.errno
+            raise full from None
         logger.warning(
             "cannot cache arrays in %s (%s); loading from source", folder, exc
         )

@@ -11,16 +11,31 @@ from fractions import Fraction
 import numpy as np
 
 from mnistbench.data._cache import unit_float
-from mnistbench.data._formats import Raw
+from mnistbench.data._memory import check_memory
+from mnistbench.data._raw import Raw
 from mnistbench.exceptions import DataError
 
-__all__ = ["DEFAULT_TEST_FRACTION", "build", "parse_image_shape", "fraction_of"]
+__all__ = [
+    "DEFAULT_TEST_FRACTION",
+    "build",
+    "fraction_of",
+    "parse_image_shape",
+    "pixels_need",
+]
 
 #: MNIST's own ratio: 10,000 test images for 60,000 training images.
 DEFAULT_TEST_FRACTION = 1 / 7
 SPLIT_SEED = 0
 MIN_CLASSES, MAX_CLASSES = 2, 1000
 MAX_SIDE = 4096
+_FLOAT32 = np.dtype(np.float32).itemsize
+
+
+def pixels_need(n_values: int, *, split: bool) -> int:
+    """Bytes :func:`build` allocates for ``n_values`` pixels beside the
+    arrays as read: their float32 copy, and as much again when a test set is
+    split off them (both sides are copies)."""
+    return _FLOAT32 * n_values * (2 if split else 1)
 
 
 def _pixels(X, where: str) -> tuple[np.ndarray, tuple[int, int] | None]:
@@ -49,6 +64,7 @@ def _pixels(X, where: str) -> tuple[np.ndarray, tuple[int, int] | None]:
         )
     if len(X) == 0 or X[0].size == 0:
         raise DataError(f"{where}: no images")
+    check_memory(pixels_need(X.size, split=False), f"{where}: the images as float32")
     flat = X.reshape(len(X), -1)
     if X.dtype.kind == "f":
         finite = np.isfinite(flat)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import logging
@@ -13,12 +14,28 @@ from typing import Any
 
 import platformdirs
 
+from mnistbench._io import WriteError, write_error
+from mnistbench.data._files import open_regular
 from mnistbench.data._registry import ROLES, DatasetSpec, RemoteFile
 from mnistbench.exceptions import ChecksumError, DataError, DownloadError
 
 __all__ = ["ENV_DATA_HOME", "ENV_MIRROR", "fetch_files", "get_data_home", "mirror_urls"]
 
 logger = logging.getLogger(__name__)
+
+#: Errors of the disk a download is written to, which another mirror would
+#: meet as well.
+_WRITE_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EFBIG,
+        errno.EISDIR,
+    }
+)
 
 ENV_DATA_HOME = "MNISTBENCH_DATA_HOME"
 ENV_MIRROR = "MNISTBENCH_MIRROR"
@@ -56,9 +73,10 @@ def mirror_urls(spec: DatasetSpec) -> tuple[str, ...]:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
+    """SHA-256 of a file's bytes, read in chunks (a regular file only: never
+    a FIFO or a device)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
@@ -69,13 +87,13 @@ def _payload_sha256(path: Path) -> str | None:
     h = hashlib.sha256()
     n = 0
     try:
-        with gzip.open(path, "rb") as f:
+        with open_regular(path) as raw, gzip.GzipFile(fileobj=raw, mode="rb") as f:
             while chunk := f.read(_CHUNK):
                 n += len(chunk)
                 if n > _MAX_PAYLOAD:
                     return None
                 h.update(chunk)
-    except (OSError, EOFError, zlib.error):
+    except (OSError, EOFError, zlib.error, DataError):
         return None
     return h.hexdigest()
 
@@ -137,7 +155,14 @@ def _download(
     tried: list[str],
 ) -> Path | None:
     """Try each base URL in turn; the one that works moves to the front of
-    ``bases``, so the dataset's other files skip mirrors already found dead."""
+    ``bases``, so the dataset's other files skip mirrors already found dead.
+
+    Raises
+    ------
+    WriteError
+        The download could not be written into ``folder``: no mirror would
+        do better.
+    """
     import pooch
     import requests
 
@@ -160,9 +185,19 @@ def _download(
                 path=folder,
                 downloader=downloader,
             )
-        except (ValueError, OSError, requests.RequestException) as exc:
-            tried.append(f"{url} ({_short_reason(exc)})")
-            logger.info("download of %s failed: %s", url, exc)
+        except OSError as exc:
+            if exc.errno in _WRITE_ERRNOS:  # the disk, not the mirror: no
+                raise write_error(folder / rf.name, exc) from None  # other helps
+            reason, detail = _short_reason(exc), str(exc)
+            tried.append(f"{url} ({reason})")
+            logger.info("download of %s failed: %s", url, detail)
+            continue
+        except (ValueError, requests.RequestException) as exc:
+            # Only words outlive the except block: the exception's frames
+            # would hold the failed connection open until a garbage collection.
+            reason, detail = _short_reason(exc), str(exc)
+            tried.append(f"{url} ({reason})")
+            logger.info("download of %s failed: %s", url, detail)
             continue
         finally:
             if bar is not None and hasattr(bar, "close"):
@@ -238,7 +273,12 @@ def fetch_files(
                     f"({exc.strerror or exc}); "
                     f"pass --data-home DIR or set {ENV_DATA_HOME}"
                 ) from None
-            got = _download(rf, bases, folder, progress, tried)
+            try:
+                got = _download(rf, bases, folder, progress, tried)
+            except WriteError:  # no mirror would do better
+                if created and not any(folder.iterdir()):
+                    folder.rmdir()
+                raise
             if got is not None:
                 paths[role] = got
                 continue

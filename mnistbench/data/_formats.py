@@ -3,20 +3,28 @@
 Each reader returns a :class:`Raw`: the arrays as they are in the files, not
 yet checked or normalised (that is :mod:`mnistbench.data._own`'s work), and
 the files read, whose bytes key the cache.
+
+Only regular files are read (a FIFO or a device found where a file belongs is
+refused by its kind, never opened), and only once what their headers declare
+is known to fit in the memory available, as read and as float32.
 """
 
 from __future__ import annotations
 
 import difflib
-import itertools
-import re
+import math
 import zipfile
-from dataclasses import dataclass
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from mnistbench.data._check import MAX_CLASSES, pixels_need
+from mnistbench.data._csv import read_csv
+from mnistbench.data._files import kind, open_regular, regular_file
 from mnistbench.data._idx import read_idx, read_idx_header
+from mnistbench.data._memory import check_memory
+from mnistbench.data._raw import CLASSES_FILE, Raw
 from mnistbench.exceptions import DataError
 
 __all__ = ["Raw", "find_files", "read"]
@@ -29,25 +37,9 @@ IDX_ROLES = {
     "test_images": ("t10k-images", 3),
     "test_labels": ("t10k-labels", 1),
 }
-CLASSES_FILE = "classes.txt"
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
-LABEL_COLUMN = "label"
-
-
-@dataclass
-class Raw:
-    """Arrays as read; ``X_test``/``y_test`` are None when there is no test set.
-
-    ``where`` names each array's file for error messages.
-    """
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray | None
-    y_test: np.ndarray | None
-    where: dict[str, str]
-    class_names: tuple[str, ...] | None = None
-    names_file: str = CLASSES_FILE
+#: Far more than MAX_CLASSES names of any sensible length.
+MAX_CLASSES_BYTES = 1 << 20
 
 
 def _idx_names(prefix: str, ndim: int) -> list[str]:
@@ -60,7 +52,10 @@ def _nearest(folder: Path, wanted: list[str], used=()) -> str:
     """The files of ``folder`` nearest to the ``wanted`` names (not those
     ``used`` for another role), for an error message."""
     used = {p.name for p in used}
-    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    except OSError as exc:
+        raise DataError(f"{folder}: cannot list ({exc.strerror or exc})") from None
     names = [n for n in names if n not in used]
     near = [n for w in wanted for n in difflib.get_close_matches(w, names, 3, 0.6)]
     if near:
@@ -68,9 +63,16 @@ def _nearest(folder: Path, wanted: list[str], used=()) -> str:
     return f"; found: {', '.join(names[:8]) or 'no files'}"
 
 
+def _is_file(path: Path) -> bool:
+    """Whether a file of the dataset is at ``path``: a folder of that name is
+    passed over, as before (Kaggle's MNIST has folders named like the IDX
+    files beside them); a FIFO, a socket or a device is refused."""
+    return kind(path) == "file"
+
+
 def _csv_pair(folder: Path) -> tuple[Path, Path | None] | None:
     for pattern in ("train.csv", "*_train.csv"):
-        trains = sorted(folder.glob(pattern))
+        trains = sorted(p for p in folder.glob(pattern) if _is_file(p))
         if len(trains) > 1:
             names = ", ".join(p.name for p in trains)
             raise DataError(
@@ -80,32 +82,34 @@ def _csv_pair(folder: Path) -> tuple[Path, Path | None] | None:
         if trains:
             t = trains[0]
             sibling = t.with_name(t.name[: -len("train.csv")] + "test.csv")
-            return t, sibling if sibling.is_file() else None
+            return t, sibling if _is_file(sibling) else None
     return None
 
 
 def find_files(path: Path) -> tuple[str, dict[str, Path]]:
     """The format of ``path`` and its files by role, with a ``classes.txt``
     beside them as ``"classes"``; a one-line error if nothing readable is
-    there."""
+    there, or if a FIFO, a socket or a device stands where a file of the
+    dataset belongs (found with ``stat``, never opened)."""
     fmt, files = _find_data(path)
     classes = next(iter(files.values())).parent / CLASSES_FILE
-    if classes.is_file():
+    if _is_file(classes):
         files["classes"] = classes
     return fmt, files
 
 
 def _find_data(path: Path) -> tuple[str, dict[str, Path]]:
-    if "," in str(path) and not path.exists():
+    what = kind(path)
+    if "," in str(path) and what is None:
         train, _, test = str(path).partition(",")
         files = {"train": Path(train), "test": Path(test)}
         for p in files.values():
-            if not p.is_file():
+            if not regular_file(p):
                 raise DataError(f"{p}: no such file")
         return "csv", files
-    if not path.exists():
+    if what is None:
         raise DataError(f"{path}: no such file or folder")
-    if path.is_file():
+    if what == "file":
         suffix = path.suffix.lower()
         if suffix == ".npz":
             return "npz", {"npz": path}
@@ -117,7 +121,8 @@ def _find_data(path: Path) -> tuple[str, dict[str, Path]]:
         )
     files = {}
     for role, (prefix, ndim) in IDX_ROLES.items():
-        found = [path / n for n in _idx_names(prefix, ndim) if (path / n).is_file()]
+        names = _idx_names(prefix, ndim)
+        found = [path / n for n in names if _is_file(path / n)]
         if len(found) > 1:
             raise DataError(
                 f"{path}: both {found[0].name} and {found[1].name}; keep one"
@@ -154,9 +159,18 @@ def _find_data(path: Path) -> tuple[str, dict[str, Path]]:
 
 
 def _classes_txt(path: Path) -> tuple[str, ...]:
-    names = tuple(
-        line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-    )
+    with open_regular(path) as f:
+        content = f.read(MAX_CLASSES_BYTES + 1)
+    if len(content) > MAX_CLASSES_BYTES:
+        raise DataError(
+            f"{path}: more than {MAX_CLASSES_BYTES // (1 << 20)} MB; expected at most "
+            f"{MAX_CLASSES:,} class names, one per line"
+        )
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    names = tuple(line.strip() for line in text.splitlines())
     while names and not names[-1]:
         names = names[:-1]
     if not names or not all(names):
@@ -173,7 +187,7 @@ def read(fmt: str, files: dict[str, Path]) -> Raw:
     elif fmt == "npz":
         raw = _read_npz(files["npz"])
     else:
-        raw = _read_csv(files["train"], files.get("test"))
+        raw = read_csv(files["train"], files.get("test"))
     if "classes" in files:
         raw.class_names = _classes_txt(files["classes"])
         raw.names_file = str(files["classes"])
@@ -184,17 +198,23 @@ def read(fmt: str, files: dict[str, Path]) -> Raw:
 
 
 def _read_idx(files: dict[str, Path]) -> Raw:
-    arrays = {}
+    """Every header first: what they declare must fit in memory, as read and
+    as float32, before any payload is read."""
+    need = 0
     for role, path in files.items():
         ndim = IDX_ROLES[role][1]
-        _, shape = read_idx_header(path)
+        dtype, shape = read_idx_header(path)
         if len(shape) != ndim:
-            kind = "images (3 dimensions)" if ndim == 3 else "labels (1 dimension)"
+            belong = "images (3 dimensions)" if ndim == 3 else "labels (1 dimension)"
             held = "labels" if len(shape) == 1 else f"{len(shape)}-D data {shape}"
             raise DataError(
-                f"{path}: holds {held} where {kind} belong (IDX header: {shape})"
+                f"{path}: holds {held} where {belong} belong (IDX header: {shape})"
             )
-        arrays[role] = read_idx(path)
+        need += math.prod(shape) * dtype.itemsize
+        if ndim == 3:
+            need += pixels_need(math.prod(shape), split="test_images" not in files)
+    check_memory(need, f"{files['train_images']}: the images")
+    arrays = {role: read_idx(path) for role, path in files.items()}
     return Raw(
         arrays["train_images"],
         arrays["train_labels"],
@@ -212,10 +232,42 @@ def _read_idx(files: dict[str, Path]) -> Raw:
 # --- .npz -----------------------------------------------------------------------
 
 
+def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str):
+    """The dtype and shape a member's ``.npy`` header declares, read before
+    its data, and checked against the member's size and for pickles."""
+    with zf.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise DataError(f"{where}: .npy format version {version} not supported")
+        offset = member.tell()
+    if dtype.hasobject:
+        raise DataError(
+            f"{where}: holds pickled Python objects, which mnistbench does not "
+            "load (they can run code); save plain numeric arrays"
+        )
+    n_bytes = math.prod(shape) * dtype.itemsize
+    if offset + n_bytes > info.file_size:
+        raise DataError(
+            f"{where}: header declares shape {shape} ({n_bytes} bytes of data) but "
+            f"the member holds only {max(0, info.file_size - offset)}"
+        )
+    return dtype, shape
+
+
 def _read_npz(path: Path) -> Raw:
+    """Every member's header first: what they declare must fit in memory, as
+    read and as float32, before any array is read."""
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            keys = set(npz.files)
+        with open_regular(path) as f, zipfile.ZipFile(f) as zf:
+            members = {}
+            for info in zf.infolist():
+                name = info.filename
+                members.setdefault(name[:-4] if name.endswith(".npy") else name, info)
+            keys = set(members)
             missing = [k for k in ("x_train", "y_train") if k not in keys]
             if missing or (("x_test" in keys) != ("y_test" in keys)):
                 raise DataError(
@@ -223,17 +275,21 @@ def _read_npz(path: Path) -> Raw:
                     f"mnist.npz layout; the test pair may be left out), found "
                     f"{', '.join(sorted(keys)) or 'none'}"
                 )
-            arrays = {k: npz[k] for k in NPZ_KEYS if k in keys}
+            keys = [k for k in NPZ_KEYS if k in keys]
+            need = 0
+            for key in keys:
+                dtype, shape = _npy_header(zf, members[key], f"{path} ({key})")
+                need += math.prod(shape) * dtype.itemsize
+                if key.startswith("x_"):
+                    need += pixels_need(math.prod(shape), split="x_test" not in keys)
+            check_memory(need, f"{path}: the arrays")
+            arrays = {}
+            for key in keys:
+                with zf.open(members[key]) as member:
+                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
     except DataError:
         raise
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise DataError(
-                f"{path}: holds pickled Python objects, which mnistbench does not "
-                "load (they can run code); save plain numeric arrays"
-            ) from None
-        raise DataError(f"{path}: not a readable .npz ({exc})") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (ValueError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise DataError(f"{path}: not a readable .npz ({exc})") from None
     return Raw(
         arrays["x_train"],
@@ -241,138 +297,4 @@ def _read_npz(path: Path) -> Raw:
         arrays.get("x_test"),
         arrays.get("y_test"),
         where={k.replace("x_", "X_"): f"{path} ({k})" for k in NPZ_KEYS},
-    )
-
-
-# --- CSV ------------------------------------------------------------------------
-
-_NUMBER = re.compile(
-    r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$|\s*(nan|inf)\s*$", re.I
-)
-
-
-def _first_line(path: Path) -> list[str]:
-    with open(path, encoding="utf-8", errors="replace") as f:
-        line = f.readline()
-    if not line.strip():
-        raise DataError(f"{path}: " + ("line 1 is empty" if line else "empty file"))
-    return [c.strip().strip('"') for c in line.rstrip("\r\n").split(",")]
-
-
-def _line(path: Path, number: int) -> str:
-    with open(path, encoding="utf-8", errors="replace") as f:
-        text = next(itertools.islice(f, number - 1, None), "")
-    return text.rstrip("\r\n")
-
-
-def _read_table(path: Path):
-    """The CSV as a DataFrame, the label column's name and the header flag."""
-    import pandas as pd
-
-    first = _first_line(path)
-    header = not all(_NUMBER.match(c) for c in first)
-    try:
-        frame = pd.read_csv(
-            path, header=0 if header else None, engine="c", skipinitialspace=True
-        )
-    except pd.errors.ParserError as exc:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m:
-            raise DataError(
-                f"{path}: line {m[2]} has {m[3]} fields, the lines before it {m[1]}"
-            ) from None
-        raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    except (UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    if header:
-        names = [str(c).strip() for c in frame.columns]
-        label = LABEL_COLUMN if LABEL_COLUMN in names else names[0]
-        frame.columns = names
-    else:
-        label = frame.columns[0]
-    return frame, label, header
-
-
-def _check_fields(path: Path, frame, header: bool) -> None:
-    """Short lines read as missing values: find the first, give its number."""
-    missing = frame.isna().to_numpy()
-    rows = np.flatnonzero(missing.any(axis=1))
-    if not len(rows):
-        return
-    number = int(rows[0]) + 1 + int(header)
-    fields = _line(path, number).split(",")
-    if len(fields) != frame.shape[1] + 1:  # the label column is popped
-        raise DataError(
-            f"{path}: line {number} has {len(fields)} fields, the other lines "
-            f"{frame.shape[1] + 1}"
-        )
-    col = int(np.flatnonzero(missing[rows[0]])[0])
-    raise DataError(
-        f"{path}: line {number}, column {col + 2}: missing or not-a-number value "
-        f"{fields[col].strip()!r}"
-    )
-
-
-def _numeric(path: Path, frame, header: bool) -> np.ndarray:
-    import pandas as pd
-
-    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if bad:
-        column = frame[bad[0]]
-        parsed = pd.to_numeric(column, errors="coerce")
-        bad_rows = parsed.isna().to_numpy() & column.notna().to_numpy()
-        row = int(np.flatnonzero(bad_rows)[0])
-        raise DataError(
-            f"{path}: line {row + 1 + int(header)}, column "
-            f"{list(frame.columns).index(bad[0]) + 2}: non-numeric pixel "
-            f"{str(column.iloc[row])[:40]!r}"
-        )
-    return frame.to_numpy()
-
-
-def _read_one_csv(path: Path, train_columns: int | None = None, label_name=None):
-    """Pixels and labels of one CSV. For a test file, ``train_columns`` and
-    ``label_name`` say what the training file had, to name a test file
-    without labels as such."""
-    frame, label, header = _read_table(path)
-    unlabelled = train_columns is not None and (
-        frame.shape[1] == train_columns - 1
-        or (header and label_name == LABEL_COLUMN and label != LABEL_COLUMN)
-    )
-    if unlabelled:
-        raise DataError(
-            f"{path}: test file without labels ({frame.shape[1]} columns, the "
-            f"training file {train_columns}); pass the training file alone to split "
-            "a test set off it (--test-fraction)"
-        )
-    if train_columns is not None and frame.shape[1] != train_columns:
-        raise DataError(
-            f"{path}: {frame.shape[1]} columns, the training file has {train_columns}"
-        )
-    n_columns = frame.shape[1]
-    labels = frame.pop(label)
-    _check_fields(path, frame, header)
-    if labels.isna().any():
-        row = int(np.flatnonzero(labels.isna().to_numpy())[0])
-        raise DataError(f"{path}: line {row + 1 + int(header)}: no label")
-    pixels = _numeric(path, frame, header)
-    return pixels, labels.to_numpy(), n_columns, label
-
-
-def _read_csv(train: Path, test: Path | None) -> Raw:
-    X_train, y_train, n_columns, label = _read_one_csv(train)
-    X_test = y_test = None
-    if test is not None:
-        X_test, y_test, _, _ = _read_one_csv(test, n_columns, label)
-    return Raw(
-        X_train,
-        y_train,
-        X_test,
-        y_test,
-        where={
-            "X_train": str(train),
-            "y_train": f"{train} (labels)",
-            "X_test": str(test),
-            "y_test": f"{test} (labels)",
-        },
     )

@@ -7,6 +7,7 @@ C order. Files named ``*.gz`` are gzip-compressed.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import os
@@ -15,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mnistbench._io import atomic_write
+from mnistbench.data._files import open_regular
+from mnistbench.data._memory import check_memory
 from mnistbench.exceptions import DataError
 
 __all__ = ["IDX_DTYPES", "read_idx", "read_idx_header", "write_idx"]
@@ -33,10 +37,21 @@ _CODES = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
 # deflate cannot expand data more than ~1032:1, so a header that declares more
 # than this many bytes per compressed byte lies, whatever the gzip says.
 _MAX_DEFLATE_RATIO = 1100
+# Payloads are read in pieces of this size into an array allocated once.
+_CHUNK = 1 << 22
 
 
+@contextlib.contextmanager
 def _open(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    """``path`` (a regular file, never a FIFO or device) for reading, through
+    gzip if named ``.gz``; also its size on disk."""
+    with open_regular(path) as raw:
+        size = os.fstat(raw.fileno()).st_size
+        if path.suffix != ".gz":
+            yield raw, size
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+            yield f, size
 
 
 def _header(f, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
@@ -75,7 +90,7 @@ def _guard(func):
         try:
             return func(path, *args, **kwargs)
         except gzip.BadGzipFile:
-            with open(path, "rb") as f:
+            with open_regular(path) as f:
                 start = f.read(16)
             raise DataError(
                 f"{path}: not a gzip file although named .gz (starts with {start!r})"
@@ -94,11 +109,26 @@ def _guard(func):
     return wrapper
 
 
+def _declared(f, path: Path, on_disk: int) -> tuple[np.dtype, tuple[int, ...], int]:
+    """The header's dtype and shape, and the bytes of data they declare: no
+    more than the file can hold (deflate expands ~1032:1 at most)."""
+    dtype, shape = _header(f, path)
+    n_bytes = math.prod(shape) * dtype.itemsize
+    limit = on_disk * _MAX_DEFLATE_RATIO if path.suffix == ".gz" else on_disk
+    if n_bytes > limit:
+        raise DataError(
+            f"{path}: header declares shape {shape} ({n_bytes} bytes of data), "
+            f"more than a {on_disk}-byte file can hold"
+        )
+    return dtype, shape, n_bytes
+
+
 @_guard
 def read_idx_header(path: str | os.PathLike) -> tuple[np.dtype, tuple[int, ...]]:
-    """Return the dtype and shape an IDX file declares, reading only its header."""
-    with _open(path) as f:
-        return _header(f, path)
+    """Return the dtype and shape an IDX file declares, reading only its header
+    (a shape more than the file can hold is refused)."""
+    with _open(path) as (f, on_disk):
+        return _declared(f, path, on_disk)[:2]
 
 
 @_guard
@@ -122,36 +152,56 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ------
     DataError
         Wrong magic number or type code, a length that does not match the
-        header, a truncated or non-gzip ``.gz`` file.
+        header, a truncated or non-gzip ``.gz`` file, data that do not fit in
+        the memory available (refused before any is read), a path that is not
+        a regular file.
     """
-    with _open(path) as f:
-        dtype, shape = _header(f, path)
-        n_bytes = math.prod(shape) * dtype.itemsize
-        on_disk = path.stat().st_size
-        limit = on_disk * _MAX_DEFLATE_RATIO if path.suffix == ".gz" else on_disk
-        if n_bytes > limit:
-            raise DataError(
-                f"{path}: header declares shape {shape} ({n_bytes} bytes of data), "
-                f"more than a {on_disk}-byte file can hold"
-            )
-        data = f.read(n_bytes)
+    with _open(path) as (f, on_disk):
+        dtype, shape, n_bytes = _declared(f, path, on_disk)
+        swap = dtype.itemsize > 1 and not dtype.isnative
+        check_memory(n_bytes * (2 if swap else 1), f"{path}: the data of shape {shape}")
+        data = _read_exactly(f, n_bytes)
         if len(data) < n_bytes:
             raise DataError(
                 f"{path}: header declares shape {shape} ({n_bytes} bytes of data) "
                 f"but the file holds only {len(data)}"
             )
+        # One byte more: gzip inflates at most a buffer's worth past the end.
         if f.read(1):
             raise DataError(
                 f"{path}: file is longer than its header declares (shape {shape})"
             )
-    array = np.frombuffer(data, dtype).reshape(shape)
+    array = data.view(dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_exactly(f, n_bytes: int) -> np.ndarray:
+    """Up to ``n_bytes`` of ``f`` into one array allocated up front (no
+    second copy), never reading past them."""
+    out = np.empty(n_bytes, np.uint8)
+    view = memoryview(out)
+    got = 0
+    while got < n_bytes:
+        n = f.readinto(view[got : got + _CHUNK])
+        if not n:
+            return out[:got]
+        got += n
+    return out
 
 
 def write_idx(array: np.ndarray, path: str | os.PathLike) -> Path:
     """Write ``array`` as an IDX file; a name ending in ``.gz`` is compressed.
 
     The gzip header carries no timestamp, so equal arrays give equal bytes.
+    The file is written whole or not at all (a temporary file beside it,
+    then renamed).
+
+    Raises
+    ------
+    DataError
+        A dtype or a dimension count that IDX cannot store.
+    mnistbench._io.WriteError
+        The file cannot be written (one line: the path and the cause).
     """
     array = np.asarray(array)
     native = array.dtype.newbyteorder("=")
@@ -163,12 +213,17 @@ def write_idx(array: np.ndarray, path: str | os.PathLike) -> Path:
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
     body = np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
     path = Path(path)
+    content = header + body
     if path.suffix == ".gz":
-        with (
-            open(path, "wb") as raw,
-            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as f,
-        ):
-            f.write(header + body)
+
+        def write(raw):
+            with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as f:
+                f.write(content)
+
     else:
-        path.write_bytes(header + body)
+
+        def write(raw):
+            raw.write(content)
+
+    atomic_write(path, write)
     return path

@@ -22,7 +22,7 @@ def is_path(name: str | os.PathLike) -> bool:
         return True
     if name in available():
         return False
-    return not OWN_NAME.match(name) or Path(name).exists()
+    return not OWN_NAME.match(name) or os.path.lexists(name)
 
 
 def load(
@@ -56,6 +56,20 @@ def load(
         Without a test set, one is split off the training set. A
         ``classes.txt`` beside the files names integer labels 0..k-1. Or the
         ``name@hash8`` of a dataset loaded before, from the cache.
+
+        Hostile files are refused in one line before memory is spent on
+        them. Only regular files and folders are read (symbolic links to
+        them too): a FIFO, a socket or a device, given or found where a
+        file of the dataset belongs, is refused by its kind and never
+        opened. The arrays that IDX and ``.npy`` headers declare must fit in
+        the memory available (the smallest of ``MemAvailable``, the cgroup's
+        limit, ``RLIMIT_AS`` and ``RLIMIT_DATA``), as read and as float32,
+        before any is read; decompression stops at the declared size. A
+        CSV's columns are counted on its first line, and refused when they
+        are more than the largest image (4096x4096 pixels and the label),
+        when the file is too small for two lines that wide, or when parsing
+        them would need more memory than is available (21 bytes a cell and
+        4 kB a column).
     data_home : str or path-like, optional
         Cache folder; default ``$MNISTBENCH_DATA_HOME`` or the user cache dir.
     download : bool, default True
@@ -90,7 +104,7 @@ def load(
         )
     text = os.fspath(name)
     if (
-        not Path(text).exists()
+        not os.path.lexists(text)
         and "," not in text
         and not any(sep in text for sep in ("/", os.sep, "."))
     ):

@@ -17,6 +17,7 @@ import os
 import re
 from pathlib import Path
 
+from mnistbench._io import atomic_write_text
 from mnistbench.data import _cache
 from mnistbench.data._check import (
     build,
@@ -25,7 +26,8 @@ from mnistbench.data._check import (
 )
 from mnistbench.data._dataset import DataRef, Dataset
 from mnistbench.data._fetch import file_sha256, get_data_home
-from mnistbench.data._formats import Raw, find_files, read
+from mnistbench.data._formats import find_files, read
+from mnistbench.data._raw import Raw
 from mnistbench.exceptions import DataError
 
 __all__ = [
@@ -84,10 +86,10 @@ def _meta(arrays, shape, names, note, stem: str, source: str) -> dict:
     }
 
 
-def _store(home: Path, arrays: dict, meta: dict, origin) -> Dataset:
+def _store(home: Path, arrays: dict, meta: dict, origin, required: str = "") -> Dataset:
     folder = _own_dir(home, meta["sha256"])
     found = _cache.read(folder)
-    if found is None and _cache.write(folder, arrays, meta):
+    if found is None and _cache.write(folder, arrays, meta, required=required):
         found = _cache.read(folder)
     if found is not None:
         arrays, cached_meta = found
@@ -161,7 +163,13 @@ def from_arrays(
 
 def store(ds: Dataset, data_home=None) -> Dataset:
     """Cache ``ds`` (from :func:`from_arrays`) in the data home, where job
-    processes find it by its content hash; return it memory-mapped."""
+    processes find it by its content hash; return it memory-mapped.
+
+    Raises
+    ------
+    mnistbench._io.WriteError
+        The data home cannot be written: one line naming the file and why.
+    """
     home = get_data_home(data_home)
     meta = {
         "name": ds.name,
@@ -172,7 +180,8 @@ def store(ds: Dataset, data_home=None) -> Dataset:
         "split": ds.split,
     }
     arrays = {k: getattr(ds, k) for k in _cache.KEYS}
-    return _store(home, arrays, meta, ds.origin)
+    why = "job processes read arrays from Python only from the data home"
+    return _store(home, arrays, meta, ds.origin, required=why)
 
 
 def _source_key(files, fmt: str, test_fraction, image_shape) -> str:
@@ -212,7 +221,7 @@ def load_path(
     source = ", ".join(str(p.resolve()) for p in files.values())
     index = home / "own" / "sources" / f"{key}.json"
     try:
-        sha = json.loads(index.read_text())["sha256"]
+        sha = json.loads(_cache.read_small(index))["sha256"]
         found = _cache.read(_own_dir(home, sha))
     except (OSError, ValueError, KeyError):
         found = None
@@ -230,7 +239,8 @@ def load_path(
     ds = _store(home, arrays, meta, origin_of(meta))
     try:
         index.parent.mkdir(parents=True, exist_ok=True)
-        index.write_text(json.dumps({"sha256": meta["sha256"], "path": str(path)}))
+        text = json.dumps({"sha256": meta["sha256"], "path": str(path)})
+        atomic_write_text(index, text)
     except OSError as exc:
         logger.warning("cannot cache %s (%s)", index, exc)
     return ds

@@ -1,0 +1,27 @@
+"""The arrays of a user's dataset as read, before they are checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CLASSES_FILE", "Raw"]
+
+CLASSES_FILE = "classes.txt"
+
+
+@dataclass
+class Raw:
+    """Arrays as read; ``X_test``/``y_test`` are None when there is no test set.
+
+    ``where`` names each array's file for error messages.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    where: dict[str, str]
+    class_names: tuple[str, ...] | None = None
+    names_file: str = CLASSES_FILE
