@@ -85,6 +85,38 @@ def mnistbench(*args, timeout: float = 300, env=None, preexec=None, **kw):
         )
 
 
+def measured(*args, preexec=None, timeout: float = 300):
+    """:func:`mnistbench`, and the peak resident memory of that process alone
+    in MB (its own rusage, from ``wait4``)."""
+    command = [sys.executable, "-c", "from mnistbench.cli import main; main()"]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [*command, *map(str, args)],
+            stdout=out,
+            stderr=err,
+            text=True,
+            env={**os.environ, "COLUMNS": "250"},
+            preexec_fn=preexec,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(
+            args, proc.returncode, out.read(), err.read()
+        )
+    return done, usage.ru_maxrss / 1024
+
+
 def error_line(proc) -> str | None:
     """The one ``Error:`` line of a command that failed as it should (exit 2,
     no traceback); None otherwise."""
@@ -354,6 +386,30 @@ def full_disk_before(tmp: Path) -> Outcome:
     return Outcome(
         "one line, exit 2, before anything is fitted",
         f"{line or said(proc)} ({took:.1f} s; a job ran: {'accuracy' in proc.stderr})",
+        ok,
+    )
+
+
+@case("full disk: no room for the report", root=True)
+def full_disk_report(tmp: Path) -> Outcome:
+    with small_disk(tmp / "disk", kib=8192) as disk:
+        out = disk / "out"
+        first_run(out, "knn", "logreg")
+        filler = fill(disk, leave_blocks=40)  # the page fits, not every figure
+        proc = mnistbench("report", "--out", out)
+        line = error_line(proc) or ""
+        html = out / "report.html"
+        whole = not html.exists() or html.read_text().endswith("</html>\n")
+        pngs = list((out / "report_files").glob("*.png"))
+        png_whole = all(p.read_bytes().endswith(b"IEND\xaeB`\x82") for p in pngs)
+        left = stray_files(out, without_row=False)
+        filler.unlink()
+    ok = line.startswith(f"Error: no space left on {disk} writing {out}")
+    ok = ok and whole and png_whole and not left
+    return Outcome(
+        "one line naming the file, exit 2; every file whole or absent",
+        f"{line or said(proc)}; report.html whole or absent: {whole}; "
+        f"{len(pngs)} figures, all whole: {png_whole}; stray: {left or 'none'}",
         ok,
     )
 
@@ -697,6 +753,234 @@ def killed_run_folders(tmp: Path) -> Outcome:
         f"after kill -9: {len(left)} job folder(s); after the next run "
         f"(exit {later.returncode}): {len(after)}",
         len(left) >= 1 and not after and later.returncode == 0,
+    )
+
+
+# --- 7. hostile own-data files -------------------------------------------------
+
+
+def _gz_of_zeros(path: Path, header: bytes, n_zeros: int) -> None:
+    """A gzip of ``header`` then ``n_zeros`` zero bytes, written as repeated
+    gzip members of 1 MiB of zeros each (gzip readers join members), in
+    well under a second whatever its inflated size."""
+    import gzip
+
+    member = gzip.compress(b"\0" * (1 << 20), mtime=0)
+    full, rest = divmod(n_zeros, 1 << 20)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(header, mtime=0))
+        for _ in range(full):
+            f.write(member)
+        f.write(gzip.compress(b"\0" * rest, mtime=0))
+
+
+def _idx_header(*dims: int) -> bytes:
+    import struct
+
+    return bytes([0, 0, 8, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
+
+
+@case("a .gz whose header and size agree but which inflates to 2.1 GB")
+def gzip_bomb(tmp: Path) -> Outcome:
+    folder = tmp / "bomb"
+    folder.mkdir()
+    n = 2_700_000  # 2,700,000 28x28 images: 2.1 GB, 8.5 GB as float32
+    _gz_of_zeros(folder / "train-images-idx3-ubyte.gz", _idx_header(n, 28, 28), n * 784)
+    _gz_of_zeros(folder / "train-labels-idx1-ubyte.gz", _idx_header(n), n)
+    size = sum(p.stat().st_size for p in folder.iterdir())
+
+    def six_gb():  # the address space the issue's machine had left, about
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+    start = time.monotonic()
+    proc, peak_mb = measured("datasets", folder, preexec=six_gb, timeout=120)
+    took = time.monotonic() - start
+    line = error_line(proc) or ""
+    ok = "the images need" in line and "is available" in line and took < 10
+    return Outcome(
+        "refused from its header in one line (how much it needs and has), "
+        "before the memory is spent",
+        f"{size / 1e6:.1f} MB of files; {line or said(proc)}; {took:.1f} s, "
+        f"{peak_mb:.0f} MB resident at most",
+        ok,
+    )
+
+
+@case("a CSV with 1,000,000 columns on one line")
+def wide_csv(tmp: Path) -> Outcome:
+    path = tmp / "wide.csv"
+    path.write_text("0," * 999_999 + "0\n")
+    start = time.monotonic()
+    proc, peak_mb = measured("datasets", path, timeout=120)
+    took = time.monotonic() - start
+    line = error_line(proc) or ""
+    return Outcome(
+        "refused from its first line in under a second (the command, with "
+        "Python's start, in a few)",
+        f"{line or said(proc)} ({took:.2f} s and {peak_mb:.0f} MB resident at "
+        "most for the whole command)",
+        "columns" in line and took < 5,
+    )
+
+
+@case("a FIFO as the dataset path, and a FIFO named train.csv in a folder")
+def fifo_data(tmp: Path) -> Outcome:
+    fifo = tmp / "pipe"
+    os.mkfifo(fifo)
+    folder = tmp / "digits"
+    folder.mkdir()
+    os.mkfifo(folder / "train.csv")
+    seen, ok = [], True
+    for args in (
+        ("datasets", fifo),
+        ("datasets", folder),
+        ("run", "knn", "-d", folder, "--out", tmp / "out"),
+    ):
+        start = time.monotonic()
+        proc = mnistbench(*args, timeout=60)
+        line = error_line(proc) or ""
+        good = "FIFO" in line and time.monotonic() - start < 30
+        ok &= good
+        seen.append(
+            f"{args[0]} {Path(args[-1] if args[0] == 'datasets' else folder).name}: "
+            f"{line or said(proc)}"
+        )
+    return Outcome(
+        "refused by its kind in one line, never opened (no hang)",
+        "; ".join(seen),
+        ok and not (tmp / "out" / "leaderboard.csv").exists(),
+    )
+
+
+# --- 12. estimators that promise scikit-learn's behaviour ---------------------
+
+
+@case("SVC(kernel='precomputed') equals scikit-learn's, 3 and 10 classes")
+def precomputed_svc(tmp: Path) -> Outcome:
+    from sklearn.datasets import load_digits
+    from sklearn.metrics.pairwise import rbf_kernel
+    from sklearn.svm import SVC as Reference
+
+    from mnistbench.svm import SVC
+
+    X, y = load_digits(return_X_y=True)
+    seen, ok = [], True
+    for n_classes, n in ((3, 150), (10, 1000)):
+        keep = np.flatnonzero(y < n_classes)[: n + 300]
+        Xs, ys = X[keep] / 16, y[keep]
+        K_train = rbf_kernel(Xs[:n], Xs[:n], gamma=0.05)
+        K_test = rbf_kernel(Xs[n:], Xs[:n], gamma=0.05)
+        start = time.monotonic()
+        ours = SVC(kernel="precomputed").fit(K_train, ys[:n])
+        took = time.monotonic() - start
+        ref = Reference(kernel="precomputed").fit(K_train, ys[:n])
+        same = (
+            np.array_equal(ours.support_, ref.support_)
+            and np.allclose(ours.dual_coef_, ref.dual_coef_)
+            and np.array_equal(ours.predict(K_test), ref.predict(K_test))
+        )
+        acc = (ours.predict(K_test) == ys[n:]).mean()
+        ok &= same
+        seen.append(
+            f"{n_classes} classes: {len(ours.support_)} support vectors "
+            f"(scikit-learn {len(ref.support_)}), accuracy {acc:.3f} "
+            f"(scikit-learn {(ref.predict(K_test) == ys[n:]).mean():.3f}), "
+            f"fit {took:.2f} s"
+        )
+    return Outcome(
+        "the same model as scikit-learn's SVC, model for model",
+        "; ".join(seen),
+        ok,
+    )
+
+
+@case("Augmented with test-time copies around an ovo SVC")
+def augmented_ovo(tmp: Path) -> Outcome:
+    from mnistbench import data
+    from mnistbench.augmentation import Augmented
+    from mnistbench.svm import SVC
+
+    ds = data.load("mnist-sample")
+    seen, ok = [], True
+    for n_classes in (3, 10):
+        train = np.flatnonzero(ds.y_train < n_classes)[:600]
+        test = np.flatnonzero(ds.y_test < n_classes)
+        accuracy = {}
+        for shape in ("ovr", "ovo"):
+            model = Augmented(
+                SVC(decision_function_shape=shape),
+                test=("shift",),
+                image_shape=(28, 28),
+            ).fit(ds.X_train[train], ds.y_train[train])
+            try:
+                accuracy[shape] = (
+                    model.predict(ds.X_test[test]) == ds.y_test[test]
+                ).mean()
+            except Exception as exc:  # noqa: BLE001 - the audit reports it
+                accuracy[shape] = f"{type(exc).__name__}"
+        ok &= accuracy["ovo"] == accuracy["ovr"]
+        seen.append(
+            f"{n_classes} classes: ovo {accuracy['ovo']}, ovr {accuracy['ovr']}"
+        )
+    return Outcome("ovo predicts as ovr does", "; ".join(seen), ok)
+
+
+@case("the sklearnex engine's float64 wrappers keep scikit-learn's signatures")
+def onedal_wrappers(tmp: Path) -> Outcome:
+    try:
+        from mnistbench.engines._onedal import SVC, KNeighborsClassifier
+    except ImportError as exc:
+        return Outcome("", f"skipped: no scikit-learn-intelex ({exc})", True)
+    import sklearn
+    from sklearn.ensemble import AdaBoostClassifier
+    from sklearn.utils.validation import has_fit_parameter
+
+    X = np.random.default_rng(0).random((60, 4))
+    y = np.arange(60) % 3
+    weights = has_fit_parameter(SVC(), "sample_weight")
+    try:
+        AdaBoostClassifier(SVC(), n_estimators=2).fit(X, y)
+        ada = "fits"
+    except Exception as exc:  # noqa: BLE001
+        ada = f"{type(exc).__name__}: {exc}"[:80]
+    try:
+        with sklearn.config_context(enable_metadata_routing=True):
+            SVC().set_fit_request(sample_weight=True)
+            KNeighborsClassifier().fit(X, y)
+        routing = "works"
+    except Exception as exc:  # noqa: BLE001
+        routing = f"{type(exc).__name__}: {exc}"[:80]
+    return Outcome(
+        "has_fit_parameter(sample_weight) true; AdaBoost fits it; "
+        "set_fit_request works",
+        f"has_fit_parameter {weights}; AdaBoost {ada}; set_fit_request {routing}",
+        weights and ada == "fits" and routing == "works",
+    )
+
+
+@case("a dense-fitted SVC given sparse test data")
+def sparse_to_dense(tmp: Path) -> Outcome:
+    from scipy import sparse
+    from sklearn.svm import SVC as Reference
+
+    from mnistbench.svm import SVC
+
+    X = np.random.default_rng(0).random((60, 4))
+    y = np.arange(60) % 3
+    said_ = {}
+    for name, cls in (("ours", SVC), ("scikit-learn", Reference)):
+        try:
+            cls().fit(X, y).predict(sparse.csr_matrix(X))
+            said_[name] = "no error"
+        except Exception as exc:  # noqa: BLE001
+            said_[name] = f"{type(exc).__name__}: {exc}"
+    return Outcome(
+        "scikit-learn's ValueError",
+        f"ours: {said_['ours']}",
+        said_["ours"] == said_["scikit-learn"]
+        and said_["ours"].startswith("ValueError"),
     )
 
 
