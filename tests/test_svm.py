@@ -26,6 +26,19 @@ def features():
     return PCA(n_components=30, random_state=0).fit(X[:2000]).transform(X), y
 
 
+#: The fitted attributes that make an SVC's model.
+MODEL = (
+    "support_",
+    "support_vectors_",
+    "n_support_",
+    "dual_coef_",
+    "intercept_",
+    "n_iter_",
+    "fit_status_",
+    "shape_fit_",
+)
+
+
 def _votes(ovo, n):
     votes = np.zeros((len(ovo), n), dtype=int)
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
@@ -80,15 +93,7 @@ def test_pairs_fitted_side_by_side_are_libsvms_model(features, n_jobs):
     theirs = LibsvmSVC(C=5.0).fit(X[:2000], y[:2000])
     with parallel_config(n_jobs=n_jobs):
         ours = SVC(C=5.0).fit(X[:2000], y[:2000])
-    for attr in (
-        "support_",
-        "support_vectors_",
-        "n_support_",
-        "dual_coef_",
-        "intercept_",
-        "n_iter_",
-        "fit_status_",
-    ):
+    for attr in MODEL:
         mine, libsvm = getattr(ours, attr), getattr(theirs, attr)
         assert (
             np.array_equal(mine, libsvm)
@@ -116,18 +121,6 @@ def test_pairs_fitted_side_by_side_print_nothing(features, capfd):
 def digits():
     X, y = load_digits(return_X_y=True)
     return X / 16, y
-
-
-MODEL = (
-    "support_",
-    "support_vectors_",
-    "n_support_",
-    "dual_coef_",
-    "intercept_",
-    "n_iter_",
-    "fit_status_",
-    "shape_fit_",
-)
 
 
 @pytest.mark.parametrize("classes", [3, 10])
