@@ -531,6 +531,25 @@ def out_is_a_file(tmp: Path) -> Outcome:
     return Outcome("one line each, exit 2", f"{la or said(a)}; {lb or said(b)}", ok)
 
 
+@case("a path with a name too long for the file system")
+def name_too_long(tmp: Path) -> Outcome:
+    long = tmp / ("x" * 300)
+    seen, ok = [], True
+    for args in (
+        ("run", "knn", *SAMPLE, "--out", long),
+        ("report", "--out", long),
+        ("leaderboard", "--out", long),
+        ("datasets", long),
+    ):
+        proc = mnistbench(*args)
+        line = error_line(proc) or ""
+        ok &= "too long" in line.lower()
+        seen.append(
+            f"{args[0]}: {(line or said(proc)).replace(str(long), '.../x*300')}"
+        )
+    return Outcome("one line each, exit 2", "; ".join(seen), ok)
+
+
 # --- 5. colliding runs --------------------------------------------------------------
 
 

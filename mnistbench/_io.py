@@ -210,8 +210,11 @@ def check_writable(folder: str | os.PathLike, *files: str, create: bool = True) 
         except OSError as exc:
             raise write_error(folder, exc) from None
     where = folder
-    while not where.exists() and where != where.parent:
-        where = where.parent
+    try:
+        while not where.exists() and where != where.parent:
+            where = where.parent
+    except OSError as exc:  # a name too long, a loop of links
+        raise write_error(folder, exc) from None
     if not where.is_dir():
         raise WriteError(f"{where} is not a folder")
     probe = where / f".write-test-{os.getpid()}-{secrets.token_hex(4)}"

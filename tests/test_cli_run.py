@@ -330,3 +330,16 @@ def test_a_row_the_disk_cuts_short_is_not_recorded_and_resume_completes(tmp_path
     rows = read_leaderboard(out)
     assert sorted(rows["pipeline"]) == ["knn", "logreg"]
     assert (rows["status"] == "ok").all()
+
+
+@pytest.mark.parametrize("command", ["run", "report", "leaderboard", "datasets"])
+def test_a_name_too_long_is_one_line(runner, tmp_path, command):
+    long = tmp_path / ("x" * 300)
+    args = {
+        "run": ["run", "knn", "-d", "mnist-sample", "--out", long],
+        "report": ["report", "--out", long],
+        "leaderboard": ["leaderboard", "--out", long],
+        "datasets": ["datasets", long],
+    }[command]
+    result = runner.invoke(cli, [str(a) for a in args])
+    assert "too long" in one_line_error(result).lower()

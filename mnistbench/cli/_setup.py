@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 import click
 from rich.logging import RichHandler
 
+from mnistbench._io import write_error
 from mnistbench.cli._output import CLIError, get_console
 from mnistbench.exceptions import MnistbenchError
 
 __all__ = ["Group", "quiet_dask", "setup_logging"]
 
 
+#: Errors of the file system that the user, not mnistbench, can fix: one
+#: line naming the path and the cause, wherever they are met.
+FILE_SYSTEM_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+        errno.EFBIG,
+    }
+)
+
+
 class Group(click.Group):
-    """Every error mnistbench raises on purpose becomes one line, exit code 2."""
+    """Every error mnistbench raises on purpose becomes one line, exit code 2;
+    so does a file-system error (a full disk, a name too long) met anywhere."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except MnistbenchError as exc:
             raise CLIError(str(exc)) from None
+        except OSError as exc:
+            if exc.errno not in FILE_SYSTEM_ERRNOS:
+                raise
+            path = exc.filename if exc.filename is not None else "a file"
+            text = str(write_error(path, exc)).replace(" writing ", ": ", 1)
+            raise CLIError(text) from None
 
 
 def setup_logging(verbose: int) -> None:

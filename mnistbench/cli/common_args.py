@@ -126,7 +126,11 @@ def existing_leaderboard(out) -> Path:
     from mnistbench.results import LEADERBOARD
 
     path = Path(out) / LEADERBOARD
-    if not path.exists():
+    try:
+        found = path.exists()
+    except OSError as exc:  # a name too long
+        raise CLIError(f"--out {out}: {exc.strerror or exc}") from None
+    if not found:
         raise CLIError(
             f"no leaderboard at {path}; run `mnistbench run` first or pass --out"
         )
