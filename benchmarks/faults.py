@@ -238,7 +238,7 @@ def leave_room(out: Path, room: int) -> None:
         "predictions": None,
         "error": "",
     }
-    base = len(results._format(results._cell(c, pad.get(c)) for c in results.COLUMNS))
+    base = len(results.row_line(pad))
     pad["error"] = "x" * ((left - base - room // 2) % 1024 or 1)
     results.append_row(out, pad)
 

@@ -1,16 +1,5 @@
-"""The leaderboard CSV: one row per job, appended atomically under a file lock.
-
-:func:`record_job` turns a job's result into its row, keeps its predictions
-and traceback beside it, and appends the row last.
-
-Each row is written with a single ``write`` on a file opened for appending,
-then flushed to disk, while holding ``leaderboard.csv.lock``: a run killed at
-any moment (even ``kill -9``) leaves whole rows only, and concurrent runs
-writing the same folder keep every row. A write that fails or comes up short
-(a full disk) is cut back to the file's size before it, so no part of a row
-stays; two runs that both ran the same job record it once
-(:class:`AlreadyRecorded`).
-"""
+"""Writing the leaderboard: a job's row with its files, appended whole or not
+at all under the file lock."""
 
 from __future__ import annotations
 
@@ -18,124 +7,31 @@ import csv
 import errno
 import json
 import logging
-import math
 import os
-import stat
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from filelock import FileLock
 
 from mnistbench._io import atomic_write, atomic_write_text, write_error
-from mnistbench._text import csv_cell, csv_line, md_escape, uncsv_cell
-from mnistbench.exceptions import MnistbenchError
-
-__all__ = [
-    "COLUMNS",
-    "LEADERBOARD",
-    "AlreadyRecorded",
-    "LeaderboardError",
-    "append_row",
-    "best_rows",
-    "ok_keys",
-    "read_leaderboard",
-    "record_job",
-]
-
-LEADERBOARD = "leaderboard.csv"
-STATUSES = ("ok", "error", "timeout", "crashed")
-
-#: Column name -> type; the order is the CSV's.
-SCHEMA: dict[str, type] = {
-    "run_id": str,
-    "timestamp_utc": str,
-    "job_key": str,
-    "dataset": str,
-    "data_sha256": str,
-    "pipeline": str,
-    "definition": str,
-    "params": str,
-    "seed": int,
-    "engine": str,
-    "ran_on": str,
-    "n_train": int,
-    "n_test": int,
-    "threads": int,
-    "fit_s": float,
-    "predict_s": float,
-    "fit_s_samples": str,
-    "predict_s_samples": str,
-    "warmup_s": float,
-    "cpu_s": float,
-    "accuracy": float,
-    "f1_macro": float,
-    "peak_mem_mb": float,
-    "status": str,
-    "error": str,
-    "warnings": str,
-    "predictions": str,
-    "mnistbench_version": str,
-    "sklearn_version": str,
-    "numpy_version": str,
-    "python_version": str,
-    "cpu": str,
-    "n_cores": int,
-    "blas": str,
-    "host": str,
-    "worker": str,
-    "gpu": str,
-}
-COLUMNS = tuple(SCHEMA)
-
-
-def _without(*new: str) -> tuple[str, ...]:
-    return tuple(c for c in COLUMNS if c not in new)
-
-
-#: The columns each version added, newest first: 0.11, 0.8, 0.7, 0.5, 0.4,
-#: 0.3.
-_ADDED = (
-    ("cpu_s",),
-    ("definition", "fit_s_samples", "predict_s_samples"),
-    ("data_sha256",),
-    ("gpu",),
-    ("worker",),
-    ("ran_on", "warmup_s"),
-)
-#: Headers of earlier versions' leaderboards, newest first (0.8 to 0.10,
-#: 0.7, 0.5 and 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the
-#: columns they lack are empty) and upgraded in place by the first row
-#: appended.
-OLDER_HEADERS = tuple(
-    _without(*(c for added in _ADDED[: i + 1] for c in added))
-    for i in range(len(_ADDED))
+from mnistbench.results._read import read_leaderboard
+from mnistbench.results._schema import (
+    _BOM,
+    COLUMNS,
+    LEADERBOARD,
+    OLDER_HEADERS,
+    SCHEMA,
+    LeaderboardError,
+    _cell,
+    _format,
+    _header,
+    _none,
+    _refuse_special,
 )
 
 logger = logging.getLogger(__name__)
-
-_BOM = "\ufeff"
-
-
-class LeaderboardError(MnistbenchError, ValueError):
-    """The leaderboard CSV cannot be read or written."""
-
-
-def _cell(column: str, value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    kind = SCHEMA[column]
-    if kind is float:
-        return repr(float(value))
-    if kind is int:
-        return str(int(value))
-    return csv_cell(" ".join(str(value).split()))  # one physical line per row
-
-
-def _format(row: Iterable[str]) -> bytes:
-    return csv_line(row)
 
 
 def append_row(
@@ -249,19 +145,6 @@ def _cut_back(fd: int, path: Path, size: int) -> None:
             path,
             exc.strerror or exc,
         )
-
-
-def _refuse_special(path: Path) -> None:
-    """A leaderboard that is not a regular file (a FIFO, a device) is refused
-    before it is opened: opening a FIFO would wait for a reader forever."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(mode):
-        raise LeaderboardError(f"{path}: not a regular file")
 
 
 def _recorded_by(
@@ -416,11 +299,6 @@ def _remove(paths) -> None:
             logger.warning("cannot remove %s (%s)", path, exc.strerror or exc)
 
 
-def _header(path: Path) -> tuple:
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
-        return tuple(next(csv.reader(f), []))
-
-
 def _upgrade(path: Path) -> None:
     """Rewrite an earlier version's leaderboard with this version's columns
     (the new ones empty), atomically; the caller holds the lock."""
@@ -431,152 +309,3 @@ def _upgrade(path: Path) -> None:
     )
     atomic_write(path, lambda f: f.write(text))
     logger.info("%s: upgraded to this version's columns", path)
-
-
-def _none(value):
-    return None if value is pd.NA or value is None else value
-
-
-def _parse(column: str, text: str, path: Path, line: int):
-    if text == "":
-        return None
-    kind = SCHEMA[column]
-    try:
-        return kind(text) if kind is not str else uncsv_cell(text)
-    except ValueError:
-        raise LeaderboardError(
-            f"{path}: line {line}: corrupt row ({column}={text[:40]!r} is not "
-            f"{'a number' if kind is float else 'an integer'}); fix or delete that line"
-        ) from None
-
-
-def read_leaderboard(out_dir: str | os.PathLike) -> pd.DataFrame:
-    """Read ``out_dir/leaderboard.csv``, checking every row.
-
-    Returns an empty frame with the right columns if the file does not exist.
-    Raises LeaderboardError, naming the line, for any malformed row.
-    """
-    path = Path(out_dir) / LEADERBOARD
-    if not path.exists():
-        return _empty()
-    _refuse_special(path)
-    records = []
-    try:
-        # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is skipped
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, strict=True)
-            header = next(reader, None)
-            if header is None:
-                return _empty()
-            header = tuple(header)
-            if header != COLUMNS and header not in OLDER_HEADERS:
-                raise LeaderboardError(
-                    f"{path}: line 1: the header is not this version's leaderboard "
-                    "columns; move the file aside or pass another --out"
-                )
-            for fields in reader:
-                line = reader.line_num
-                if len(fields) != len(header):
-                    raise LeaderboardError(
-                        f"{path}: line {line}: corrupt row ({len(fields)} fields, "
-                        f"expected {len(header)}); fix or delete that line"
-                    )
-                rec = dict.fromkeys(COLUMNS)
-                rec.update(
-                    (c, _parse(c, v, path, line)) for c, v in zip(header, fields)
-                )
-                if rec["status"] not in STATUSES:
-                    raise LeaderboardError(
-                        f"{path}: line {line}: corrupt row (status "
-                        f"{rec['status']!r}); fix or delete that line"
-                    )
-                records.append(rec)
-    except csv.Error as exc:
-        raise LeaderboardError(f"{path}: line {reader.line_num}: {exc}") from None
-    except UnicodeDecodeError:
-        raise LeaderboardError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
-    return frame.astype({c: _dtype(c) for c in COLUMNS})
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
-
-
-def _dtype(column: str) -> str:
-    return {int: "Int64", float: "float64", str: "object"}[SCHEMA[column]]
-
-
-def ok_keys(frame: pd.DataFrame) -> set[str]:
-    """Job keys that already have a successful row."""
-    return set(frame.loc[frame["status"] == "ok", "job_key"])
-
-
-def best_rows(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
-    """The most accurate ok row per (dataset, pipeline, engine), best first per
-    dataset: the same pipeline run by two engines keeps a row for each."""
-    ok = frame[frame["status"] == "ok"]
-    if dataset is not None:
-        ok = ok[ok["dataset"] == dataset]
-    if ok.empty:
-        return ok
-    ordered = ok.sort_values(["accuracy", "timestamp_utc"], ascending=[False, False])
-    best = ordered.drop_duplicates(["dataset", "pipeline", "engine"])
-    return best.sort_values(
-        ["dataset", "accuracy"], ascending=[True, False]
-    ).reset_index(drop=True)
-
-
-def to_csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV text, text cells neutralised as the leaderboard's."""
-    lines = [_format(csv_cell(c) for c in frame.columns)]
-    for rec in frame.to_dict("records"):
-        lines.append(
-            _format(
-                _cell(c, _none(rec[c])) if c in SCHEMA else csv_cell(_none(rec[c]))
-                for c in frame.columns
-            )
-        )
-    return b"".join(lines).decode()
-
-
-MARKDOWN_COLUMNS = (
-    "dataset",
-    "pipeline",
-    "accuracy",
-    "f1_macro",
-    "fit_s",
-    "predict_s",
-    "peak_mem_mb",
-    "n_train",
-    "seed",
-    "engine",
-)
-
-
-def to_markdown(frame: pd.DataFrame, columns=MARKDOWN_COLUMNS) -> str:
-    """A GitHub-flavoured Markdown table of ``frame``'s main columns."""
-
-    def cell(column, value):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        if column in ("accuracy", "f1_macro"):
-            return f"{value:.4f}"
-        if column in ("fit_s", "predict_s"):
-            return f"{value:.2f}"
-        if column == "peak_mem_mb":
-            return f"{value:.0f}"
-        if column == "n_train":
-            return f"{value:,}"
-        return md_escape(value)
-
-    numeric = {c for c in columns if SCHEMA[c] in (int, float)}
-    lines = [
-        "| " + " | ".join(columns) + " |",
-        "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|",
-    ]
-    for rec in frame.to_dict("records"):
-        lines.append("| " + " | ".join(cell(c, rec[c]) for c in columns) + " |")
-    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""The leaderboard CSV: one row per job, appended atomically under a file lock.
+
+:func:`record_job` turns a job's result into its row, keeps its predictions
+and traceback beside it, and appends the row last.
+
+Each row is written with a single ``write`` on a file opened for appending,
+then flushed to disk, while holding ``leaderboard.csv.lock``: a run killed at
+any moment (even ``kill -9``) leaves whole rows only, and concurrent runs
+writing the same folder keep every row. A write that fails or comes up short
+(a full disk) is cut back to the file's size before it, so no part of a row
+stays; two runs that both ran the same job record it once
+(:class:`AlreadyRecorded`).
+"""
+
+from mnistbench.results._read import (
+    MARKDOWN_COLUMNS,
+    best_rows,
+    ok_keys,
+    read_leaderboard,
+    to_csv_text,
+    to_markdown,
+)
+from mnistbench.results._schema import (
+    COLUMNS,
+    LEADERBOARD,
+    OLDER_HEADERS,
+    SCHEMA,
+    STATUSES,
+    LeaderboardError,
+    row_line,
+)
+from mnistbench.results._write import AlreadyRecorded, append_row, record_job
+
+__all__ = [
+    "COLUMNS",
+    "LEADERBOARD",
+    "MARKDOWN_COLUMNS",
+    "OLDER_HEADERS",
+    "SCHEMA",
+    "STATUSES",
+    "AlreadyRecorded",
+    "LeaderboardError",
+    "append_row",
+    "best_rows",
+    "ok_keys",
+    "read_leaderboard",
+    "record_job",
+    "row_line",
+    "to_csv_text",
+    "to_markdown",
+]

@@ -1,0 +1,157 @@
+"""Reading the leaderboard back, strictly, and showing its best rows."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from mnistbench._text import csv_cell, md_escape
+from mnistbench.results._schema import (
+    COLUMNS,
+    LEADERBOARD,
+    OLDER_HEADERS,
+    SCHEMA,
+    STATUSES,
+    LeaderboardError,
+    _cell,
+    _format,
+    _none,
+    _parse,
+    _refuse_special,
+)
+
+
+def read_leaderboard(out_dir: str | os.PathLike) -> pd.DataFrame:
+    """Read ``out_dir/leaderboard.csv``, checking every row.
+
+    Returns an empty frame with the right columns if the file does not exist.
+    Raises LeaderboardError, naming the line, for any malformed row.
+    """
+    path = Path(out_dir) / LEADERBOARD
+    if not path.exists():
+        return _empty()
+    _refuse_special(path)
+    records = []
+    try:
+        # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is skipped
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, strict=True)
+            header = next(reader, None)
+            if header is None:
+                return _empty()
+            header = tuple(header)
+            if header != COLUMNS and header not in OLDER_HEADERS:
+                raise LeaderboardError(
+                    f"{path}: line 1: the header is not this version's leaderboard "
+                    "columns; move the file aside or pass another --out"
+                )
+            for fields in reader:
+                line = reader.line_num
+                if len(fields) != len(header):
+                    raise LeaderboardError(
+                        f"{path}: line {line}: corrupt row ({len(fields)} fields, "
+                        f"expected {len(header)}); fix or delete that line"
+                    )
+                rec = dict.fromkeys(COLUMNS)
+                rec.update(
+                    (c, _parse(c, v, path, line)) for c, v in zip(header, fields)
+                )
+                if rec["status"] not in STATUSES:
+                    raise LeaderboardError(
+                        f"{path}: line {line}: corrupt row (status "
+                        f"{rec['status']!r}); fix or delete that line"
+                    )
+                records.append(rec)
+    except csv.Error as exc:
+        raise LeaderboardError(f"{path}: line {reader.line_num}: {exc}") from None
+    except UnicodeDecodeError:
+        raise LeaderboardError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    return frame.astype({c: _dtype(c) for c in COLUMNS})
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
+
+
+def _dtype(column: str) -> str:
+    return {int: "Int64", float: "float64", str: "object"}[SCHEMA[column]]
+
+
+def ok_keys(frame: pd.DataFrame) -> set[str]:
+    """Job keys that already have a successful row."""
+    return set(frame.loc[frame["status"] == "ok", "job_key"])
+
+
+def best_rows(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
+    """The most accurate ok row per (dataset, pipeline, engine), best first per
+    dataset: the same pipeline run by two engines keeps a row for each."""
+    ok = frame[frame["status"] == "ok"]
+    if dataset is not None:
+        ok = ok[ok["dataset"] == dataset]
+    if ok.empty:
+        return ok
+    ordered = ok.sort_values(["accuracy", "timestamp_utc"], ascending=[False, False])
+    best = ordered.drop_duplicates(["dataset", "pipeline", "engine"])
+    return best.sort_values(
+        ["dataset", "accuracy"], ascending=[True, False]
+    ).reset_index(drop=True)
+
+
+def to_csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text, text cells neutralised as the leaderboard's."""
+    lines = [_format(csv_cell(c) for c in frame.columns)]
+    for rec in frame.to_dict("records"):
+        lines.append(
+            _format(
+                _cell(c, _none(rec[c])) if c in SCHEMA else csv_cell(_none(rec[c]))
+                for c in frame.columns
+            )
+        )
+    return b"".join(lines).decode()
+
+
+MARKDOWN_COLUMNS = (
+    "dataset",
+    "pipeline",
+    "accuracy",
+    "f1_macro",
+    "fit_s",
+    "predict_s",
+    "peak_mem_mb",
+    "n_train",
+    "seed",
+    "engine",
+)
+
+
+def to_markdown(frame: pd.DataFrame, columns=MARKDOWN_COLUMNS) -> str:
+    """A GitHub-flavoured Markdown table of ``frame``'s main columns."""
+
+    def cell(column, value):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if column in ("accuracy", "f1_macro"):
+            return f"{value:.4f}"
+        if column in ("fit_s", "predict_s"):
+            return f"{value:.2f}"
+        if column == "peak_mem_mb":
+            return f"{value:.0f}"
+        if column == "n_train":
+            return f"{value:,}"
+        return md_escape(value)
+
+    numeric = {c for c in columns if SCHEMA[c] in (int, float)}
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|",
+    ]
+    for rec in frame.to_dict("records"):
+        lines.append("| " + " | ".join(cell(c, rec[c]) for c in columns) + " |")
+    return "\n".join(lines)
