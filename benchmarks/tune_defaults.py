@@ -56,6 +56,8 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from mnistbench import bench, data, engines, pipelines
+from mnistbench._io import atomic_write_text
+from mnistbench._text import csv_text
 from mnistbench.augmentation import Augmented
 from mnistbench.preprocessing import HOG, Deskew, GrayLevels, image_shape
 from mnistbench.svm import SVC as BlasSVC
@@ -708,7 +710,7 @@ def main(argv=None) -> int:
             new = set(zip(frame["pipeline"], frame["candidate"]))
             keep = [pc not in new for pc in zip(old["pipeline"], old["candidate"])]
             frame = pd.concat([old[keep], frame])
-        frame.to_csv(args.out, index=False)
+        atomic_write_text(args.out, csv_text(frame))
         print(f"wrote {args.out}")
     return 0
 

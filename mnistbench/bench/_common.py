@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from mnistbench import data, runner
-from mnistbench._io import atomic_write
+from mnistbench._io import atomic_write_text, write_error
+from mnistbench._text import csv_text
 from mnistbench.exceptions import MnistbenchError
 from mnistbench.plan import RunPlan
 
@@ -69,7 +70,10 @@ def write_table(table: pd.DataFrame, out: str | os.PathLike, name: str) -> Path:
     for key in MACHINE_COLUMNS:
         table[key] = machine[key]
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out, exc) from None
     csv = out / name
-    atomic_write(csv, lambda f: f.write(table.to_csv(index=False).encode()))
+    atomic_write_text(csv, csv_text(table))
     return csv
