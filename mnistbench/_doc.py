@@ -11,12 +11,11 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from mnistbench._io import atomic_write, atomic_write_text, write_error
+from mnistbench._io import atomic_write, atomic_write_text, make_folder
 from mnistbench._text import html_escape, md_escape
 
 __all__ = ["Doc"]
@@ -64,8 +63,7 @@ class Doc:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi)
         png = buf.getvalue()
-        # names are made of labels; keep the file name plain
-        path = self.files / f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}.png"
+        path = self.files / f"{name}.png"
         self._pngs[path] = png
         self.figures.append(path)
         uri = "data:image/png;base64," + base64.b64encode(png).decode()
@@ -87,10 +85,7 @@ class Doc:
             are whole, the others as they were.
         """
         atomic_write_text(html_path, self.page())  # self-contained: first
-        try:
-            self.files.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise write_error(self.files, exc) from None
+        make_folder(self.files)
         for path, png in self._pngs.items():
             atomic_write(path, lambda f, png=png: f.write(png))
         atomic_write_text(md_path, self.markdown())

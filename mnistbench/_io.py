@@ -26,7 +26,9 @@ __all__ = [
     "WriteError",
     "atomic_write",
     "atomic_write_text",
+    "cause",
     "check_writable",
+    "make_folder",
     "mount_point",
     "write_error",
 ]
@@ -73,7 +75,10 @@ def _mount_points() -> set[Path]:
     return points
 
 
-def _cause(path: Path, exc: OSError) -> str:
+def cause(path: str | os.PathLike, exc: OSError) -> str:
+    """What ``exc``, met at ``path``, means, in a few words: ``no space left
+    on /mnt/data``, ``read-only file system (/mnt/ro)``, ``file name too
+    long``..."""
     code = exc.errno
     if code == errno.ENOSPC:
         return f"no space left on {mount_point(path)}"
@@ -99,7 +104,7 @@ def write_error(
     if isinstance(exc, WriteError):  # already names its path and cause
         text = str(exc)
     else:
-        text = f"{_cause(path, exc)} writing {path}"
+        text = f"{cause(path, exc)} writing {path}"
     error = WriteError(f"{text}; {consequence}" if consequence else text)
     error.errno = exc.errno
     return error
@@ -174,6 +179,24 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda f: f.write(data))
 
 
+def make_folder(folder: str | os.PathLike) -> Path:
+    """Make ``folder`` and its parents, where need be.
+
+    Raises
+    ------
+    WriteError
+        One line: a file stands where a folder must, or the cause.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise WriteError(f"{_first_file(folder)} is not a folder") from None
+    except OSError as exc:
+        raise write_error(folder, exc) from None
+    return folder
+
+
 def _first_file(folder: Path) -> Path:
     """The first of ``folder`` and its parents that exists (and, in a
     ``FileExistsError`` from ``mkdir``, is not a folder)."""
@@ -203,12 +226,7 @@ def check_writable(folder: str | os.PathLike, *files: str, create: bool = True) 
     """
     folder = Path(folder)
     if create:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise WriteError(f"{_first_file(folder)} is not a folder") from None
-        except OSError as exc:
-            raise write_error(folder, exc) from None
+        make_folder(folder)
     where = folder
     try:
         while not where.exists() and where != where.parent:

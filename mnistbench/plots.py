@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mnistbench._io import atomic_write, write_error
+from mnistbench._io import atomic_write, make_folder
 from mnistbench.compare import pipeline_label
 
 __all__ = [
@@ -216,11 +216,7 @@ def save_dataset_plots(
     from mnistbench.results import best_rows
 
     best = best_rows(board, dataset.name)
-    folder = Path(out) / "plots" / dataset.name
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise write_error(folder, exc) from None
+    folder = make_folder(Path(out) / "plots" / dataset.name)
     written = []
     best = best.assign(
         label=list(map(pipeline_label, best["pipeline"], best["engine"]))

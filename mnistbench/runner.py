@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from mnistbench import data, executors, results
-from mnistbench._io import WriteError, check_writable
+from mnistbench._io import WriteError, check_writable, make_folder
 from mnistbench.envinfo import machine_fields
 from mnistbench.jobs import (
     DEFAULT_TIMEOUT,
@@ -125,18 +125,7 @@ def run_plan(
     ``on_start(jobs)`` is called once the jobs to run are known,
     ``on_result(job, row)`` as each one is recorded.
     """
-    from mnistbench._jobproc import filler_niceness
-
-    try:
-        filler_niceness()  # read by each job that takes every core
-    except ValueError as exc:
-        raise RunError(str(exc)) from None
-    try:  # before anything is downloaded, fitted or written
-        check_writable(
-            plan.out, results.LEADERBOARD, results.LEADERBOARD + ".lock", create=False
-        )
-    except WriteError as exc:
-        raise RunError(f"cannot write to --out {plan.out}: {exc}") from None
+    _refuse_early(plan)
     executor = executors.for_plan(plan) if executor is None else executor
     # Connect first: an unreachable scheduler fails in seconds, before any work.
     with executor as running:
@@ -190,13 +179,7 @@ def run_plan(
                 if plots is not None:
                     plots.finished(job)
     frame = pd.DataFrame(rows, columns=list(results.COLUMNS))
-    try:
-        made = plots.finish() if plots is not None and rows else []
-    except WriteError as exc:
-        raise WriteError(
-            f"{exc}; every job's row and predictions are recorded, only figures "
-            "are missing"
-        ) from None
+    made = plots.finish() if plots is not None and rows else []
     return RunSummary(
         run_id,
         plan.out,
@@ -207,6 +190,23 @@ def run_plan(
         capacity.where,
         elsewhere,
     )
+
+
+def _refuse_early(plan: RunPlan) -> None:
+    """What a run refuses before it connects, loads, fits or writes anything:
+    a bad niceness, and a results folder or leaderboard it cannot write."""
+    from mnistbench._jobproc import filler_niceness
+
+    try:
+        filler_niceness()  # read by each job that takes every core
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+    try:
+        check_writable(
+            plan.out, results.LEADERBOARD, results.LEADERBOARD + ".lock", create=False
+        )
+    except WriteError as exc:
+        raise RunError(f"cannot write to --out {plan.out}: {exc}") from None
 
 
 def _load(plan: RunPlan, name: str, progress) -> data.Dataset:
@@ -284,10 +284,11 @@ def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
 
 
 def _check_out_dir(out: Path, jobs: list[Job]) -> None:
-    """Refuse, before any job, a results folder that a job's row, predictions,
-    log or figure could not be written to (read-only, full, not a folder)."""
+    """Make the results folder (whose leaderboard :func:`_refuse_early`
+    checked), and refuse, before any job, one whose predictions, logs or
+    figures could not be written (read-only, full, not a folder)."""
     try:
-        check_writable(out, results.LEADERBOARD, results.LEADERBOARD + ".lock")
+        make_folder(out)
         for job in jobs:  # the folders each job writes, where they exist
             for sub in (
                 Path("predictions", job.dataset, job.pipeline),
@@ -321,9 +322,15 @@ class _Plots:
             self.later.add(group)  # drawn again at the end, failing there
 
     def finish(self) -> list[Path]:
-        for name in dict.fromkeys(d for d, *_ in self.pending):
-            again = {g[1:] for g in self.later if g[0] == name}
-            self._draw(name, again, summary=True)
+        try:
+            for name in dict.fromkeys(d for d, *_ in self.pending):
+                again = {g[1:] for g in self.later if g[0] == name}
+                self._draw(name, again, summary=True)
+        except WriteError as exc:
+            raise WriteError(
+                f"{exc}; every job's row and predictions are recorded, only "
+                "figures are missing"
+            ) from None
         return self.made
 
     def _draw(self, dataset: str, only: set, summary: bool) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from mnistbench import data, runner
-from mnistbench._io import atomic_write_text, write_error
+from mnistbench._io import atomic_write_text, make_folder
 from mnistbench._text import csv_text
 from mnistbench.exceptions import MnistbenchError
 from mnistbench.plan import RunPlan
@@ -69,11 +69,6 @@ def write_table(table: pd.DataFrame, out: str | os.PathLike, name: str) -> Path:
     machine = machine_fields()
     for key in MACHINE_COLUMNS:
         table[key] = machine[key]
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise write_error(out, exc) from None
-    csv = out / name
+    csv = make_folder(out) / name
     atomic_write_text(csv, csv_text(table))
     return csv

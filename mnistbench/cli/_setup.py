@@ -8,7 +8,7 @@ import logging
 import click
 from rich.logging import RichHandler
 
-from mnistbench._io import write_error
+from mnistbench._io import cause
 from mnistbench.cli._output import CLIError, get_console
 from mnistbench.exceptions import MnistbenchError
 
@@ -44,8 +44,7 @@ class Group(click.Group):
             if exc.errno not in FILE_SYSTEM_ERRNOS:
                 raise
             path = exc.filename if exc.filename is not None else "a file"
-            text = str(write_error(path, exc)).replace(" writing ", ": ", 1)
-            raise CLIError(text) from None
+            raise CLIError(f"{path}: {cause(path, exc)}") from None
 
 
 def setup_logging(verbose: int) -> None:

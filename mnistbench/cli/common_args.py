@@ -126,11 +126,7 @@ def existing_leaderboard(out) -> Path:
     from mnistbench.results import LEADERBOARD
 
     path = Path(out) / LEADERBOARD
-    try:
-        found = path.exists()
-    except OSError as exc:  # a name too long
-        raise CLIError(f"--out {out}: {exc.strerror or exc}") from None
-    if not found:
+    if not path.exists():  # a name too long: the command's one line says so
         raise CLIError(
             f"no leaderboard at {path}; run `mnistbench run` first or pass --out"
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistbench._io import WriteError, atomic_write, write_error
+from mnistbench._io import atomic_write, write_error
 from mnistbench.data._files import open_regular, regular_file
 
 logger = logging.getLogger(__name__)
@@ -123,10 +123,7 @@ def write(folder: Path, arrays: dict, meta: dict, *, required: str = "") -> bool
         atomic_write(target, lambda f: f.write(text))
     except OSError as exc:
         if required:
-            error = write_error(target, exc)
-            full = WriteError(f"{error}; {required}")
-            full.errno = error.errno
-            raise full from None
+            raise write_error(target, exc, required) from None
         logger.warning(
             "cannot cache arrays in %s (%s); loading from source", folder, exc
         )

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from mnistbench._io import atomic_write, atomic_write_text, write_error
+from mnistbench._io import atomic_write, atomic_write_text, make_folder, write_error
 from mnistbench.results._read import read_leaderboard
 from mnistbench.results._schema import (
-    _BOM,
     COLUMNS,
     LEADERBOARD,
     OLDER_HEADERS,
@@ -154,9 +153,9 @@ def _recorded_by(
     that has an ok row of job ``key`` in ``path``; None if none has."""
     known = set(known_runs.get(key, ())) | {run_id}
     try:
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
             reader = csv.reader(f)
-            header = [h.lstrip(_BOM) for h in next(reader, [])]
+            header = next(reader, [])
             if not {"job_key", "status", "run_id"} <= set(header):
                 return None
             k, s, r = (header.index(c) for c in ("job_key", "status", "run_id"))
@@ -250,13 +249,13 @@ def record_job(
             rel = Path(
                 "predictions", job.dataset, job.pipeline, f"{job.key}-{run_id}.npy"
             )
-            _mkdir((out / rel).parent, consequence)
+            make_folder((out / rel).parent)
             atomic_write(out / rel, lambda f: np.save(f, result["y_pred"]))
             written.append(out / rel)
             row["predictions"] = rel.as_posix()
         if result.get("traceback"):
             log = out / "logs" / f"{run_id}-{job.key}.txt"
-            _mkdir(log.parent, consequence)
+            make_folder(log.parent)
             atomic_write_text(log, f"{job}\n\n{result['traceback']}")
             written.append(log)
     except OSError as exc:  # atomic_write's WriteError names the file
@@ -282,13 +281,6 @@ class AlreadyRecorded(Exception):
     def __init__(self, job, run_id: str):
         self.job, self.run_id = job, run_id
         super().__init__(f"{job} is recorded by run {run_id}; not recorded again")
-
-
-def _mkdir(folder: Path, consequence: str) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise write_error(folder, exc) from None
 
 
 def _remove(paths) -> None:
