@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,22 @@ from mnistbench._text import html_escape, md_escape
 __all__ = ["Doc"]
 
 logger = logging.getLogger(__name__)
+
+
+#: What a section says where the stored results cannot fill it.
+NOT_ENOUGH = "Not enough data"
+
+
+def slug(*parts: str) -> str:
+    """A file name made of ``parts`` (pipeline labels may hold spaces, brackets)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("_")
+
+
+def fmt(value, spec: str, missing: str = "n/a") -> str:
+    """``value`` formatted with ``spec``; ``missing`` for None or NaN."""
+    if value is None or (isinstance(value, float) and value != value):
+        return missing
+    return format(value, spec)
 
 
 class Doc:

@@ -66,7 +66,9 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
     samples are kept, and ``cpu_s`` the median of their fit + predict CPU
     seconds (every thread of this process, user and system); accuracy and
     predictions are the first repeat's. A later repeat that predicts
-    otherwise raises a :class:`NondeterminismWarning`.
+    otherwise raises a :class:`NondeterminismWarning`. A search's trial
+    (``job.split``) fits on part of the training set and is scored on the
+    rest, never on the test set; its result carries no predictions.
     """
     import numpy as np
     from joblib import parallel_config
@@ -88,6 +90,12 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
             X, _, y, _ = train_test_split(
                 X, y, train_size=job.n_train, stratify=y, random_state=job.seed
             )
+        if job.split is not None:  # a search's trial: the test set stays unseen
+            fit, val = job.split.indices(y)
+            X_eval, y_eval = X[val], y[val]
+            X, y = X[fit], y[fit]
+        else:
+            X_eval, y_eval = ds.X_test, ds.y_test
 
         def fresh():  # a new pipeline, filled in for this job
             pipe = factory()
@@ -103,7 +111,7 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
             _yield_to_held_jobs()
         pipe = engines.convert(pipe, job.engine)
         dev = engines.device(job.engine, pipe)
-        X, y, X_test = dev.put(X), dev.put(y), dev.put(ds.X_test)  # once
+        X, y, X_test = dev.put(X), dev.put(y), dev.put(X_eval)  # once
         warmup_s = dev.warm_up(pipe, X, y) if dev.warms_up else None
         fit_samples, predict_samples, cpu_s, y_pred, ran_on = _timed_repeats(
             pipe,
@@ -113,7 +121,7 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
             (X, y, X_test),
             repeat,
         )
-    return {
+    result = {
         "status": "ok",
         "fit_s": statistics.median(fit_samples),
         "predict_s": statistics.median(predict_samples),
@@ -123,14 +131,18 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
         "cpu_s": cpu_s,
         "ran_on": ran_on,
         "definition": definition,
-        "accuracy": float(accuracy_score(ds.y_test, y_pred)),
-        "f1_macro": float(f1_score(ds.y_test, y_pred, average="macro")),
+        "accuracy": float(accuracy_score(y_eval, y_pred)),
+        "f1_macro": float(f1_score(y_eval, y_pred, average="macro")),
         "n_test": len(y_pred),
+        "n_fit": len(y),
         "warnings": _summarise_warnings(caught),
         "y_pred": y_pred.astype(np.int16),
         "data_sha256": ds.sha256,
         "threads": used,
     }
+    if job.split is not None:  # a trial's score is all it brings back
+        del result["y_pred"]
+    return result
 
 
 def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):

@@ -42,6 +42,7 @@ from mnistbench._jobserver import (
     start_job_server,
     use_job_server,
 )
+from mnistbench._split import Split
 from mnistbench.data import DataRef
 
 __all__ = [
@@ -72,6 +73,11 @@ class Job:
 
     ``data`` finds a dataset that is not registered (a user's files or
     arrays); its content hash is part of the key.
+
+    A trial of a search (``mnistbench tune``) has a ``split``: it fits on
+    part of the training set and is scored on the rest, never on the test
+    set. ``search`` is the id of the search a job belongs to (its trials and
+    its refits); both are part of the key.
     """
 
     dataset: str
@@ -82,6 +88,8 @@ class Job:
     engine: str = "sklearn"
     config: str = ""
     data: DataRef | None = None
+    split: Split | None = None
+    search: str = ""
 
     @property
     def params_json(self) -> str:
@@ -101,11 +109,19 @@ class Job:
         ]
         if self.data is not None:  # registered datasets keep their old keys
             ident.append(self.data.sha256)
+        if self.search:  # runs before tuning keep their old keys
+            ident.append(["search", self.search])
+        if self.split is not None:
+            s = self.split
+            ident.append(
+                ["split", s.fold, s.n_folds, s.val_fraction, s.seed, s.fraction]
+            )
         return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
 
     def __str__(self) -> str:
         extra = f" {self.params_json}" if self.params else ""
-        return f"{self.dataset}/{self.pipeline}{extra} seed {self.seed}"
+        split = f" {self.split}" if self.split is not None else ""
+        return f"{self.dataset}/{self.pipeline}{extra} seed {self.seed}{split}"
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ class GrayLevels(OneToOneFeatureMixin, _PixelTransformer):
     Why: a decision tree searches split thresholds by sorting every candidate
     feature at every node, and sorting is much faster over a few distinct
     values. With 16 levels a random forest fits about twice as fast on
-    MNIST-style images, at the same accuracy (measured in
-    ``benchmarks/tune_defaults.py``); the eye cannot tell 16 from 256 gray
+    MNIST-style images, at the same accuracy (measured when the defaults
+    were chosen, ``results/tuning/``); the eye cannot tell 16 from 256 gray
     levels on these images either.
 
     Parameters

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,15 +18,16 @@ import numpy as np
 import pandas as pd
 
 from mnistbench import __version__, compare, data, plots, results
-from mnistbench._doc import Doc
+from mnistbench._doc import NOT_ENOUGH, Doc
+from mnistbench._doc import fmt as _fmt
+from mnistbench._doc import slug as _slug
 from mnistbench._io import WriteError, check_writable
+from mnistbench._report_tuning import tuning_section
 from mnistbench.exceptions import MnistbenchError
 
 __all__ = ["Report", "ReportError", "build"]
 
 logger = logging.getLogger(__name__)
-
-NOT_ENOUGH = "Not enough data"
 
 
 class ReportError(MnistbenchError, ValueError):
@@ -42,17 +42,6 @@ class Report:
     markdown: Path
     figures: list[Path] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
-
-
-def _slug(*parts: str) -> str:
-    """A file name made of ``parts`` (pipeline labels may hold spaces, brackets)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("_")
-
-
-def _fmt(value, spec: str, missing: str = "n/a") -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return missing
-    return format(value, spec)
 
 
 def build(
@@ -121,6 +110,7 @@ class _Results:
     summary: pd.DataFrame
     rows: pd.DataFrame
     predictions: dict[str, np.ndarray]
+    out: Path
 
     @property
     def name(self) -> str:
@@ -144,7 +134,7 @@ def _dataset_section(doc: Doc, out: Path, board: pd.DataFrame, ds) -> None:
     order = [label for label in summary["label"] if label in predictions]
     predictions = {label: predictions[label] for label in order}
     rows = rows.set_index("label").loc[order].reset_index()
-    results = _Results(ds, board, summary, rows, predictions)
+    results = _Results(ds, board, summary, rows, predictions, out)
     doc.heading(f"{name} ({len(ds.y_test):,} test images)", 2, anchor=name)
     for section in _SECTIONS:
         section(doc, results)
@@ -319,7 +309,10 @@ def _errors(doc: Doc, r: _Results) -> None:
 def _anchors(doc: Doc, r: _Results) -> None:
     """Published results beside ours."""
     doc.heading("Beside published results", 3)
-    anchors = compare.versus_anchors(r.summary, r.name)
+    # a search's choice is not the registered pipeline, even where it kept
+    # every default
+    registered = r.summary[~r.summary["label"].isin(_tuned_labels(r))]
+    anchors = compare.versus_anchors(registered, r.name)
     if anchors.empty:
         doc.para(
             f"No published result is on file for {r.name} (mnistbench/anchors.csv "
@@ -352,6 +345,12 @@ def _environment(doc: Doc, r: _Results) -> None:
     """Where each run ran."""
     doc.heading("Where each run ran", 3)
     ok = r.board[(r.board["status"] == "ok") & (r.board["dataset"] == r.name)]
+    ok = ok.assign(
+        label=[
+            compare.pipeline_label(p, e) + (" (tuned)" if _is_tuned(sid) else "")
+            for p, e, sid in zip(ok["pipeline"], ok["engine"], ok["search_id"])
+        ]
+    )
     env = compare.environment_table(ok.sort_values(["pipeline", "engine", "seed"]))
     doc.table(env.astype(object).fillna("n/a").replace("", "n/a"))
     doc.para(
@@ -360,4 +359,25 @@ def _environment(doc: Doc, r: _Results) -> None:
     )
 
 
-_SECTIONS = (_leaderboard, _significance, _tradeoff, _errors, _anchors, _environment)
+def _is_tuned(search_id) -> bool:
+    return isinstance(search_id, str) and search_id != ""
+
+
+def _tuned_labels(r: _Results) -> set[str]:
+    rows = compare.representative_rows(r.board, r.name)
+    return set(rows.loc[rows["search_id"].map(_is_tuned), "label"])
+
+
+def _tuning(doc: Doc, r: _Results) -> None:
+    tuning_section(doc, r)
+
+
+_SECTIONS = (
+    _leaderboard,
+    _significance,
+    _tuning,
+    _tradeoff,
+    _errors,
+    _anchors,
+    _environment,
+)

@@ -3,6 +3,7 @@
 One module per command family, each a click command over library functions:
 :mod:`~mnistbench.cli.data` (``datasets``, ``fetch``, ``info``),
 :mod:`~mnistbench.cli.run` (``run``, ``leaderboard``),
+:mod:`~mnistbench.cli.tune` (``tune``),
 :mod:`~mnistbench.cli.report` (``report``),
 :mod:`~mnistbench.cli.compare` (``compare``), :mod:`~mnistbench.cli.bench`
 (``bench ...``) and :mod:`~mnistbench.cli.pipelines` (``pipelines``). The
@@ -25,6 +26,7 @@ from mnistbench.cli.data import datasets, fetch, info
 from mnistbench.cli.pipelines import pipelines_cmd
 from mnistbench.cli.report import report
 from mnistbench.cli.run import leaderboard, run
+from mnistbench.cli.tune import tune
 
 __all__ = ["cli", "main"]
 
@@ -32,6 +34,7 @@ COMMANDS = (
     datasets,
     fetch,
     run,
+    tune,
     report,
     leaderboard,
     compare,

@@ -4,6 +4,7 @@ confused classes, published anchors, the environment of every row."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -42,21 +43,54 @@ def pipeline_label(pipeline: str, engine: str) -> str:
 def _ok_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """The dataset's ok rows, each with a ``label`` naming its configuration:
     the pipeline (and engine), plus the training size and the params where the
-    same pipeline ran in several, so that no mean mixes them."""
+    same pipeline ran in several, so that no mean mixes them. A search's
+    chosen configuration (a row with a ``search_id``) is ``svm (tuned)``,
+    whatever params it chose, beside the default's ``svm``."""
     ok = board[(board["status"] == "ok") & (board["dataset"] == dataset)]
+    if "search_id" in ok:
+        tuned = ok["search_id"].fillna("").astype(str) != ""
+    else:
+        tuned = pd.Series(False, index=ok.index)
     labels = pd.Series(
-        list(map(pipeline_label, ok["pipeline"], ok["engine"])),
+        [
+            pipeline_label(p, e) + (" (tuned)" if t else "")
+            for p, e, t in zip(ok["pipeline"], ok["engine"], tuned)
+        ],
         index=ok.index,
         dtype=object,
     )
     if len(ok):
-        groups = ok.groupby(["pipeline", "engine"])
+        groups = ok.groupby([ok["pipeline"], ok["engine"], tuned])
         many_sizes = groups["n_train"].transform("nunique") > 1
-        many_params = groups["params"].transform("nunique") > 1
+        many_params = (groups["params"].transform("nunique") > 1) & ~tuned
         sizes = ok["n_train"].map(lambda n: f" n_train={n:,}")
         labels = labels.where(~many_sizes, labels + sizes)
         labels = labels.where(~many_params, labels + " " + ok["params"].astype(str))
+        if tuned.any():
+            labels[tuned] += _search_texts(ok[tuned])
     return ok.assign(label=labels)
+
+
+def _search_texts(tuned: pd.DataFrame) -> pd.Series:
+    """What tells searches apart, `` [budget=10, cv=3, search=random]``, for
+    the tuned rows of a pipeline tuned by several kinds of search; "" for the
+    others. A search's seed is a seed like any other (the mean goes over
+    them) and its chosen candidate is the row's params."""
+
+    def text(definition) -> str:
+        try:
+            found = json.loads(definition or "{}")
+        except (TypeError, ValueError):
+            return str(definition)
+        skip = ("candidate", "seed", "space")
+        kept = {k: v for k, v in sorted(found.items()) if k not in skip}
+        return ", ".join(f"{k}={v}" for k, v in kept.items() if v is not None)
+
+    texts = tuned["search"].map(text) if "search" in tuned else ""
+    texts = pd.Series(texts, index=tuned.index, dtype=object)
+    keys = [tuned["pipeline"], tuned["engine"]]
+    many = texts.groupby(keys).transform("nunique") > 1
+    return texts.map(lambda t: f" [{t}]").where(many, "")
 
 
 def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:

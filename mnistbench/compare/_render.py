@@ -33,15 +33,17 @@ def _number(value, spec: str) -> str:
 
 
 def _labels(frame: pd.DataFrame) -> list[str]:
-    """Each job named by what tells it apart: the pipeline, then the dataset,
-    params, seed and training size where the frame has several."""
+    """Each job named by what tells it apart: the pipeline (and "(tuned)"
+    for a search's choice), then the dataset, params, seed and training size
+    where the frame has several."""
     many = {c: frame[c].nunique() > 1 for c in ("dataset", "seed", "n_train")}
     labels = []
     for rec in frame.to_dict("records"):
-        text = rec["pipeline"]
+        text = rec["pipeline"] + (" (tuned)" if rec.get("tuned") else "")
         if many["dataset"]:
             text = f"{rec['dataset']}/{text}"
-        if rec["params"] not in ("{}", None):  # None: the sides' split
+        # None: the sides' split; a search's choice is named "(tuned)"
+        if rec["params"] not in ("{}", None) and not rec.get("tuned"):
             text += f" {rec['params']}"
         if many["seed"]:
             text += f" seed {rec['seed']}"

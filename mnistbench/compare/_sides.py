@@ -27,8 +27,10 @@ __all__ = [
     "split_by",
 ]
 
-#: What makes two rows the same job on both sides.
-JOB_COLUMNS = ("dataset", "pipeline", "params", "seed", "n_train")
+#: What makes two rows the same job on both sides. ``tuned`` is not a
+#: leaderboard column: it says whether the row is a search's choice
+#: (``mnistbench tune``), which may have the default's params.
+JOB_COLUMNS = ("dataset", "pipeline", "params", "seed", "n_train", "tuned")
 #: Columns a result set cannot be split by: the two sides would share no
 #: test set or pipeline, or the column is measured, or differs in every row.
 _NOT_SPLITTABLE = {
@@ -93,6 +95,8 @@ def read_side(
 ) -> Side:
     """A side: ``folder``'s leaderboard (or ``board``), one row per job."""
     board = _board(folder) if board is None else board
+    tuned = board["search_id"].map(lambda v: isinstance(v, str) and v != "")
+    board = board.assign(tuned=tuned)
     keys = [c for c in JOB_COLUMNS if c != split]
     return Side(label, Path(folder), _one_per_job(board, label, keys), split)
 

@@ -15,9 +15,26 @@ pipelines that add deskewing or HOG features, which fit slower:
 >>> pipelines.available(group="sota")
 ['deskew_knn', 'hog_knn', 'deskew_svm', 'hog_svm']
 
+Every pipeline may declare a search space next to its factory: parameter
+names mapped to a non-empty list of candidate values or a frozen
+``scipy.stats`` distribution, as ``sklearn.model_selection.ParameterSampler``
+draws from them. A space given to :func:`register` is checked there (every
+name a parameter of the pipeline; every candidate, and draws of every
+distribution, allowed by scikit-learn); the built-in ones on first use.
+:func:`space` returns a copy, :func:`describe_space` says it in words:
+
+>>> from scipy.stats import loguniform
+>>> space = {"clf__C": loguniform(1, 100), "clf__gamma": [0.01, 0.1]}
+>>> pipelines.register("my_svm", my_factory, space=space)  # doctest: +SKIP
+>>> pipelines.space("svm")["clf__gamma"]
+['scale', 0.005, 0.01, 0.02, 0.04, 0.08]
+
 Third-party packages add pipelines through the entry-point group
 ``mnistbench.pipelines``: each entry point's name is the pipeline name and its
 object a factory (a callable with no required argument returning a Pipeline).
+A plugin declares its search space as an attribute of the factory,
+``my_factory.space = {"clf__C": [0.1, 1, 10]}``; a space that fails its
+checks keeps the plugin out, with a warning.
 """
 
 from __future__ import annotations
@@ -28,8 +45,9 @@ import inspect
 import json
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from sklearn.pipeline import Pipeline
 
@@ -51,16 +69,27 @@ from mnistbench.pipelines._builtin import (
     rf,
     svm,
 )
+from mnistbench.pipelines._spaces import (
+    SPACES,
+    NoSpaceError,
+    SpaceError,
+    check_space,
+    copy_space,
+    describe_space,
+)
 
 __all__ = [
     "DEFAULT_GROUP",
     "ENTRY_POINT_GROUP",
     "STEPS",
+    "NoSpaceError",
     "PipelineInfo",
+    "SpaceError",
     "UnknownPipelineError",
     "available",
     "definition",
     "describe",
+    "describe_space",
     "fingerprint",
     "get",
     "groups",
@@ -68,6 +97,7 @@ __all__ = [
     "info",
     "make",
     "register",
+    "space",
     "unregister",
 ]
 
@@ -86,13 +116,15 @@ class UnknownPipelineError(MnistbenchError, ValueError):
 
 @dataclass(frozen=True)
 class PipelineInfo:
-    """A registered pipeline: its name, factory and documentation."""
+    """A registered pipeline: its name, factory, documentation and search
+    space (a read-only mapping, or None)."""
 
     name: str
     factory: Factory
     summary: str
     source: str = "mnistbench"
     group: str = DEFAULT_GROUP
+    space: Mapping | None = None
 
     @property
     def doc(self) -> str:
@@ -101,6 +133,11 @@ class PipelineInfo:
 
 _REGISTRY: dict[str, PipelineInfo] = {}
 _plugins_loaded = False
+# Built-in pipelines whose space is not checked yet: it is on first use, not
+# at import, which it would slow down (every command, every job process) and
+# which a new scikit-learn's stricter constraints must not break. The tests
+# check them all.
+_UNCHECKED: set[str] = set()
 
 
 def register(
@@ -111,13 +148,23 @@ def register(
     overwrite: bool = False,
     source: str = "user",
     group: str = DEFAULT_GROUP,
+    space: Mapping | None = None,
 ) -> PipelineInfo:
-    """Register ``factory`` under ``name``, in ``group``.
+    """Register ``factory`` under ``name``, in ``group``, with its search
+    ``space``.
 
     To run isolated (each job in its own process), ``factory`` must be
     picklable: a module-level function, not a lambda or closure. The
     ``core`` group is what ``mnistbench run --all`` runs; any other group
     name runs with ``--group NAME``.
+
+    ``space`` maps parameter names to a non-empty list of candidate values
+    or a frozen ``scipy.stats`` distribution; without it, the factory's
+    ``space`` attribute is used, if any. It is checked here against a
+    pipeline from ``factory``: every name must be one of its parameters,
+    and every candidate, and 20 draws of every distribution, must pass
+    scikit-learn's parameter constraints; a bad space raises
+    :class:`SpaceError` and nothing is registered.
     """
     if not name or not isinstance(name, str):
         raise ValueError(f"pipeline name must be a non-empty string, got {name!r}")
@@ -127,16 +174,28 @@ def register(
         raise ValueError(f"group must be a non-empty string, got {group!r}")
     if name in _REGISTRY and not overwrite:
         raise ValueError(f"pipeline {name!r} is already registered")
+    if space is None:
+        space = getattr(factory, "space", None)
+    if space is not None:
+        space = check_space(name, factory, space)
+    return _add(name, factory, summary, source, group, space)
+
+
+def _add(name, factory, summary, source, group, space) -> PipelineInfo:
     doc = inspect.cleandoc(factory.__doc__ or "")
     summary = summary or (doc.splitlines()[0] if doc else name)
-    entry = PipelineInfo(name, factory, summary, source, group)
+    if space is not None:  # the caller's lists and estimators stay theirs
+        space = MappingProxyType(copy_space(space))
+    entry = PipelineInfo(name, factory, summary, source, group, space)
     _REGISTRY[name] = entry
+    _UNCHECKED.discard(name)
     return entry
 
 
 def unregister(name: str) -> None:
     """Remove ``name`` from the registry (a no-op if absent)."""
     _REGISTRY.pop(name, None)
+    _UNCHECKED.discard(name)
 
 
 def _load_plugins() -> None:
@@ -202,6 +261,28 @@ def info(name: str) -> PipelineInfo:
 def describe(name: str) -> str:
     """The pipeline's documentation paragraph."""
     return info(name).doc
+
+
+def space(name: str) -> dict:
+    """A copy of the search space of ``name``: parameter names mapped to a
+    list of candidate values or a ``scipy.stats`` distribution, for
+    ``sklearn.model_selection.ParameterSampler``.
+
+    Raises UnknownPipelineError, or NoSpaceError for a pipeline registered
+    without a space.
+    """
+    entry = info(name)
+    if entry.space is None:
+        raise NoSpaceError(
+            f"pipeline {name!r} has no search space; register it with one: "
+            f"pipelines.register({name!r}, factory, "
+            "space={'clf__C': [0.1, 1, 10]}, overwrite=True), "
+            "or set factory.space for a plugin"
+        )
+    if name in _UNCHECKED:
+        check_space(name, entry.factory, entry.space)
+        _UNCHECKED.discard(name)
+    return copy_space(entry.space)
 
 
 def get(name: str, **params) -> Pipeline:
@@ -314,10 +395,16 @@ def _public_name(kind) -> str:
     return f"{package}.{getattr(kind, '__qualname__', type(kind).__qualname__)}"
 
 
-for _factory in (logreg, svm, rf, knn, pca_mlp):
-    register(_factory.__name__, _factory, source="mnistbench")
-for _factory in (deskew_knn, hog_knn, deskew_svm, hog_svm):
-    register(_factory.__name__, _factory, source="mnistbench", group="sota")
-for _factory in (hog_svm_flips, hog_svm_flips_tta18, hog_svm_shifts):
-    register(_factory.__name__, _factory, source="mnistbench", group="sota-plus")
-del _factory
+for _group, _factories in (
+    (DEFAULT_GROUP, (logreg, svm, rf, knn, pca_mlp)),
+    ("sota", (deskew_knn, hog_knn, deskew_svm, hog_svm)),
+    ("sota-plus", (hog_svm_flips, hog_svm_flips_tta18, hog_svm_shifts)),
+):
+    for _factory in _factories:
+        _name = _factory.__name__
+        # declared as a plugin declares its own, so that registering the
+        # factory again (overwrite=True) brings its space back with it
+        _factory.space = SPACES[_name]
+        _add(_name, _factory, None, "mnistbench", _group, _factory.space)
+        _UNCHECKED.add(_name)
+del _group, _factories, _factory, _name

@@ -9,7 +9,9 @@ any moment (even ``kill -9``) leaves whole rows only, and concurrent runs
 writing the same folder keep every row. A write that fails or comes up short
 (a full disk) is cut back to the file's size before it, so no part of a row
 stays; two runs that both ran the same job record it once
-(:class:`AlreadyRecorded`).
+(:class:`AlreadyRecorded`). A search (``mnistbench tune``) writes its trials
+and its curves' refits beside it, the same way (``trials.csv``,
+``refits.csv``).
 """
 
 from mnistbench.results._read import (
@@ -29,6 +31,16 @@ from mnistbench.results._schema import (
     LeaderboardError,
     row_line,
 )
+from mnistbench.results._trials import (
+    REFIT_SCHEMA,
+    REFITS,
+    TRIAL_SCHEMA,
+    TRIALS,
+    append_refit,
+    append_trial,
+    read_refits,
+    read_trials,
+)
 from mnistbench.results._write import AlreadyRecorded, append_row, record_job
 
 __all__ = [
@@ -36,14 +48,22 @@ __all__ = [
     "LEADERBOARD",
     "MARKDOWN_COLUMNS",
     "OLDER_HEADERS",
+    "REFITS",
+    "REFIT_SCHEMA",
     "SCHEMA",
     "STATUSES",
+    "TRIALS",
+    "TRIAL_SCHEMA",
     "AlreadyRecorded",
     "LeaderboardError",
+    "append_refit",
     "append_row",
+    "append_trial",
     "best_rows",
     "ok_keys",
     "read_leaderboard",
+    "read_refits",
+    "read_trials",
     "record_job",
     "row_line",
     "to_csv_text",

@@ -30,6 +30,10 @@ SCHEMA: dict[str, type] = {
     "pipeline": str,
     "definition": str,
     "params": str,
+    "search_id": str,
+    "search": str,
+    "n_trials": int,
+    "val_score": float,
     "seed": int,
     "engine": str,
     "ran_on": str,
@@ -67,9 +71,10 @@ def _without(*new: str) -> tuple[str, ...]:
     return tuple(c for c in COLUMNS if c not in new)
 
 
-#: The columns each version added, newest first: 0.11, 0.8, 0.7, 0.5, 0.4,
-#: 0.3.
+#: The columns each version added, newest first: 0.14, 0.11, 0.8, 0.7, 0.5,
+#: 0.4, 0.3.
 _ADDED = (
+    ("search_id", "search", "n_trials", "val_score"),
     ("cpu_s",),
     ("definition", "fit_s_samples", "predict_s_samples"),
     ("data_sha256",),
@@ -77,8 +82,8 @@ _ADDED = (
     ("worker",),
     ("ran_on", "warmup_s"),
 )
-#: Headers of earlier versions' leaderboards, newest first (0.8 to 0.10,
-#: 0.7, 0.5 and 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the
+#: Headers of earlier versions' leaderboards, newest first (0.11 to 0.13,
+#: 0.8 to 0.10, 0.7, 0.5 and 0.6, 0.4, 0.3, 0.2 and earlier), read as they are (the
 #: columns they lack are empty) and upgraded in place by the first row
 #: appended.
 OLDER_HEADERS = tuple(

@@ -3,6 +3,7 @@ at all under the file lock."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import json
@@ -62,25 +63,48 @@ def append_row(
         f"the row of {what or row.get('job_key')} was not recorded; free space "
         "(or make it writable) and run again with --resume"
     )
+    with _locked(path, consequence):
+        if known_runs is not None and row.get("status") == "ok":
+            by = _recorded_by(path, row["job_key"], known_runs, row.get("run_id"))
+            if by is not None:
+                return by
+        _append(path, line, consequence)
+    return None
+
+
+@contextlib.contextmanager
+def _locked(path: Path, consequence: str):
+    """Hold ``path``'s file lock (``PATH.lock``) for one append."""
     try:
         lock = FileLock(str(path) + ".lock", timeout=60)
         lock.acquire()
     except OSError as exc:
         raise write_error(str(path) + ".lock", exc, consequence) from None
     try:
-        if known_runs is not None and row.get("status") == "ok":
-            by = _recorded_by(path, row["job_key"], known_runs, row.get("run_id"))
-            if by is not None:
-                return by
-        _append(path, line, consequence)
+        yield
     finally:
         lock.release()
-    return None
 
 
-def _append(path: Path, line: bytes, consequence: str) -> None:
+def append_line(
+    path: Path, columns: tuple[str, ...], line: bytes, consequence: str
+) -> None:
+    """Append the CSV ``line`` to ``path`` (whose header is ``columns``;
+    created with it if need be) under its file lock, whole or not at all,
+    as the leaderboard's rows."""
+    with _locked(path, consequence):
+        _append(path, line, consequence, columns, older=())
+
+
+def _append(
+    path: Path,
+    line: bytes,
+    consequence: str,
+    columns: tuple[str, ...] = COLUMNS,
+    older: tuple = OLDER_HEADERS,
+) -> None:
     """Append ``line`` to ``path``, whole or not at all; the caller holds the
-    lock."""
+    lock. A file with one of the ``older`` headers is upgraded first."""
     _refuse_special(path)
     try:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
@@ -90,19 +114,19 @@ def _append(path: Path, line: bytes, consequence: str) -> None:
     try:
         size = os.fstat(fd).st_size
         if size == 0:
-            line = _format(COLUMNS) + line
+            line = _format(columns) + line
         else:
             header = _header(path)
-            if header in OLDER_HEADERS:
+            if header in older:
                 _upgrade(path)
                 os.close(fd)  # the old file is gone; append to the new one
                 fd = -1
                 fd = os.open(path, os.O_RDWR | os.O_APPEND)
                 size = os.fstat(fd).st_size
-            elif header != COLUMNS:
+            elif header != columns:
                 raise LeaderboardError(
-                    f"{path}: its columns are not this version's leaderboard "
-                    "columns; move it aside or pass another --out"
+                    f"{path}: its columns are not this version's "
+                    f"{path.stem} columns; move it aside or pass another --out"
                 )
             if os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line  # a hand edit left the last line open
@@ -185,6 +209,11 @@ _MEASURED = (
     "peak_mem_mb",
     "ran_on",
     "definition",
+    # a search's refit of its chosen configuration (mnistbench tune)
+    "search_id",
+    "search",
+    "n_trials",
+    "val_score",
 )
 
 

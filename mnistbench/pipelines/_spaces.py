@@ -1,0 +1,379 @@
+"""Search spaces: the built-in pipelines' own, and the checks every space passes.
+
+A search space maps a pipeline's parameter names (``clf__C``) to a non-empty
+list of candidate values or to a frozen ``scipy.stats`` distribution, the form
+``sklearn.model_selection.ParameterSampler`` draws from. Lists and
+distributions cannot mix within one parameter: a parameter is one or the other.
+
+The built-in spaces were drawn from the hand-typed candidates that chose the
+built-in defaults (the retired ``benchmarks/tune_defaults.py``; its results
+are in ``results/tuning/``), widened where the best candidate sat at an edge.
+Whatever depends on the image size is written so that it means the same on
+8x8 images (64 features, scikit-learn's ``load_digits``) as on 28x28 ones
+(784): PCA sizes are fractions of the pixel variance kept, k is a small
+count, HOG cells split an 8x8 image into 2x2 cells, and every gamma list
+starts with ``"scale"``, which adapts to the data. Inputs are pixels / 255,
+in [0, 1].
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from copy import deepcopy
+
+import numpy as np
+from scipy.stats import loguniform, randint, rv_continuous, rv_discrete
+from sklearn.base import BaseEstimator
+
+from mnistbench.exceptions import MnistbenchError, one_line
+
+__all__ = [
+    "SPACES",
+    "NoSpaceError",
+    "SpaceError",
+    "check_space",
+    "copy_space",
+    "describe_space",
+]
+
+#: How many values of each distribution are drawn and checked.
+N_DRAWS = 20
+
+
+class SpaceError(MnistbenchError, ValueError):
+    """A search space that does not fit its pipeline."""
+
+
+class NoSpaceError(MnistbenchError, ValueError):
+    """A pipeline registered without a search space."""
+
+
+# --- the built-in spaces ----------------------------------------------------
+# Fractions of the pixel variance: on Fashion-MNIST 50 components keep 0.86,
+# 60 0.88, 100 0.91, 200 0.955 and 300 0.975; on MNIST 50 keep 0.83, 100 0.92.
+# A fraction fits 64-pixel images too, where a count of 100 or 200 cannot.
+
+
+def _svm_params(prefix: str = "") -> dict:
+    # Fashion-MNIST's validation split: 40-60 components (0.85-0.88 of the
+    # variance) with C in {5, 10, 20}; the largest of both won (60, C=20),
+    # so both ranges go past it. gamma="scale" is 1 / (variance kept), 0.02
+    # on MNIST's 28x28 pixels but 0.24 on 8x8 digits: the fixed values are
+    # a doubling grid that stays within 1% of "scale"'s accuracy on both
+    # (gamma 0.2 already costs 24 points on MNIST, 0.005 1 point on digits).
+    return {
+        f"{prefix}reduce__n_components": [0.8, 0.85, 0.9, 0.95],
+        f"{prefix}clf__C": loguniform(1, 100),
+        f"{prefix}clf__gamma": ["scale", 0.005, 0.01, 0.02, 0.04, 0.08],
+    }
+
+
+def _knn_params() -> dict:
+    # Fashion-MNIST's validation split: 30-80 components (0.82-0.90 of the
+    # variance), best from 50 up (0.86+); k in {4, 5, 6, 8}, distance
+    # weights ahead of uniform by 0.1-0.3 points, k=6 best after deskewing.
+    return {
+        "reduce__n_components": [0.75, 0.8, 0.85, 0.9, 0.95],
+        "clf__n_neighbors": randint(1, 16),
+        "clf__weights": ["uniform", "distance"],
+    }
+
+
+def _hog_params(prefix: str) -> dict:
+    # 4x4-pixel cells beat 7x7 by 3-5 points on both datasets, and 12
+    # orientations scored below 9. An 8x8 image holds 2x2 cells of 3x3 or
+    # 4x4 pixels, one 2x2-cell block; a 28x28 one 9x9 or 7x7 cells.
+    return {
+        f"{prefix}hog__extract__pixels_per_cell": [(3, 3), (4, 4)],
+        f"{prefix}hog__extract__orientations": [6, 9, 12],
+    }
+
+
+def _hog_svm_params(prefix: str = "", features: str = "scale__") -> dict:
+    # C in {5, 10, 20, 30} around C=10 changed accuracy by 0.5 points at
+    # most; gamma in {0.02, 0.04, 0.08} against "scale" (0.040 on HOG's
+    # features of Fashion-MNIST, 0.9 on digits'), 0.02 best by 0.2 points.
+    return {
+        **_hog_params(prefix + features),
+        f"{prefix}clf__C": loguniform(1, 100),
+        f"{prefix}clf__gamma": ["scale", 0.01, 0.02, 0.04, 0.08, 0.16],
+    }
+
+
+def _builtin_spaces() -> dict[str, dict]:
+    return {
+        # 5-fold CV on Fashion-MNIST: C from 0.1 to 3 on 150-300 components
+        # (0.94-0.975 of the variance) all within 0.15 points, C=0.3 on 200
+        # (0.955) best; more components and larger C fit slower.
+        "logreg": {
+            "reduce__n_components": [0.9, 0.93, 0.95, 0.97],
+            "clf__C": loguniform(0.03, 10),
+        },
+        "svm": _svm_params(),
+        # 5-fold CV on Fashion-MNIST: 8 to 32 gray levels (16 best), 10 to 28
+        # pixels per split (28 = sqrt(784) most accurate, 16 chosen as
+        # fast), 80-100 trees and leaves of 1 or 2 images. Counts of
+        # features, not fractions: on 64 pixels, 8 is sqrt(64) and 28 is
+        # still less than half of them.
+        "rf": {
+            "scale__levels": [8, 16, 32],
+            "clf__n_estimators": randint(50, 151),
+            "clf__max_features": [8, 12, 16, 20, 28],
+            "clf__min_samples_leaf": [1, 2, 3, 5],
+        },
+        "knn": _knn_params(),
+        # Fashion-MNIST's validation split: 50 or 100 components (0.86,
+        # 0.91), 256 or 512 hidden units; the larger of each won. alpha and
+        # the learning rate were left at scikit-learn's 1e-4 and 1e-3, so
+        # they range a decade or more either side.
+        "pca_mlp": {
+            "reduce__pca__n_components": [0.8, 0.85, 0.9, 0.95],
+            "clf__hidden_layer_sizes": [(128,), (256,), (512,), (256, 256)],
+            "clf__alpha": loguniform(1e-5, 1e-2),
+            "clf__learning_rate_init": loguniform(1e-4, 1e-2),
+        },
+        # as knn and svm: deskewing changes the images, not what suits them
+        "deskew_knn": _knn_params(),
+        # k=6 on HOG, as after deskewing; k ranges as in knn
+        "hog_knn": {
+            **_hog_params("scale__"),
+            "clf__n_neighbors": randint(1, 16),
+        },
+        "deskew_svm": _svm_params(),
+        "hog_svm": _hog_svm_params(),
+        # hog_svm's features and SVC inside Augmented (fits take minutes)
+        "hog_svm_flips": _hog_svm_params("clf__estimator__"),
+        "hog_svm_flips_tta18": _hog_svm_params("clf__estimator__"),
+        # its HOG has 3x3-cell blocks: like its default, no candidate fits
+        # 8x8 images (3x3 cells of 3x3 pixels need 9x9)
+        "hog_svm_shifts": _hog_svm_params("clf__estimator__", "reduce__"),
+    }
+
+
+#: The built-in pipelines' search spaces, by pipeline name.
+SPACES: dict[str, dict] = _builtin_spaces()
+
+
+# --- checks -----------------------------------------------------------------
+
+
+def check_space(pipeline: str, factory, space) -> dict:
+    """Check ``space`` against a new pipeline from ``factory``; return it as
+    a dict.
+
+    Every name must be a parameter of the pipeline, every value a non-empty
+    list or tuple of candidates or a distribution (an object with ``rvs``).
+    Each candidate, and :data:`N_DRAWS` draws of each distribution, is set
+    on the pipeline and checked against scikit-learn's parameter
+    constraints (``_parameter_constraints``), as ``fit`` would check it.
+    Estimators without such constraints check their parameters in ``fit``
+    only. Raises :class:`SpaceError`, one line naming ``pipeline``, the
+    parameter and the problem.
+    """
+    where = f"pipeline {pipeline!r}: search space"
+    if not isinstance(space, Mapping):
+        raise SpaceError(
+            f"{where} must be a mapping of parameter names to candidate values, "
+            f"got {type(space).__name__}"
+        )
+    if not space:
+        raise SpaceError(f"{where} is empty")
+    for key, values in space.items():
+        if not isinstance(key, str):
+            raise SpaceError(f"{where}: {key!r} is not a parameter name (a str)")
+        pipe = _new(where, factory)  # one per parameter: nothing left over
+        names = pipe.get_params(deep=True)
+        if key not in names:
+            raise SpaceError(f"{where}: {_unknown(key, names)}")
+        where_key = f"{where}: {key}"
+        path, _, leaf = key.rpartition("__")
+        owner = names[path] if path else pipe
+        if hasattr(values, "rvs"):
+            shown = _show_distribution(values)
+            rng = np.random.RandomState(0)
+            for i in range(N_DRAWS):
+                try:  # as ParameterSampler draws
+                    value = values.rvs(random_state=rng)
+                except Exception as exc:
+                    raise SpaceError(
+                        f"{where_key}: cannot draw from {shown} ({one_line(exc)})"
+                        + _not_frozen(values)
+                    ) from None
+                problem = _check_value(owner, leaf, value)
+                if problem:
+                    raise SpaceError(
+                        f"{where_key}: {shown} drew {_quoted(value)} (draw {i + 1} "
+                        f"of {N_DRAWS}), which is not allowed ({problem})"
+                    )
+        elif isinstance(values, (list, tuple)) and values:
+            for value in values:
+                problem = _check_value(owner, leaf, value)
+                if problem:
+                    raise SpaceError(
+                        f"{where_key}: {_quoted(value)} is not allowed ({problem})"
+                    )
+        else:
+            raise SpaceError(
+                f"{where_key}: {_short(values)} is neither a non-empty list of "
+                "candidate values nor a scipy.stats distribution"
+            )
+    return dict(space)
+
+
+def _new(where: str, factory):
+    try:
+        pipe = factory()
+    except Exception as exc:
+        raise SpaceError(
+            f"{where} cannot be checked: the factory failed ({one_line(exc)})"
+        ) from None
+    if not isinstance(pipe, BaseEstimator):
+        raise SpaceError(
+            f"{where} cannot be checked: the factory returned "
+            f"{type(pipe).__name__}, not a scikit-learn Pipeline"
+        )
+    return pipe
+
+
+def copy_space(space: Mapping) -> dict:
+    """A copy of ``space`` whose lists and their values (estimators too) are
+    new; distributions are shared: frozen, they do not change."""
+    return {
+        key: values if hasattr(values, "rvs") else deepcopy(values)
+        for key, values in space.items()
+    }
+
+
+def _not_frozen(values) -> str:
+    """A hint for ``scipy.stats.loguniform`` given without its parameters."""
+    if isinstance(values, (rv_continuous, rv_discrete)) and values.shapes:
+        return f"; give its parameters: {values.name}({values.shapes})"
+    return ""
+
+
+def _check_value(owner, name: str, value) -> str | None:
+    """Why ``value`` is not allowed as the parameter ``name`` of ``owner``
+    (scikit-learn's message), or None.
+
+    Set on ``owner`` alone, as ``pipe.set_params(step__name=value)`` would
+    (and much faster), then checked there and, when ``value`` is an
+    estimator, in every estimator in it: the rest of the pipeline is as its
+    factory made it.
+    """
+    try:
+        owner.set_params(**{name: value})
+    except (ValueError, TypeError) as exc:
+        return _message(exc)
+    owners = [owner]
+    if isinstance(value, BaseEstimator):
+        owners += [value, *value.get_params(deep=True).values()]
+    for est in owners:
+        if not isinstance(est, BaseEstimator):
+            continue
+        if not hasattr(type(est), "_parameter_constraints"):
+            continue  # an estimator of another library checks its own in fit
+        try:
+            est._validate_params()
+        except (ValueError, TypeError) as exc:
+            return _message(exc)
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    return one_line(exc).partition(": ")[2] or type(exc).__name__
+
+
+def _unknown(key: str, names) -> str:
+    """``key`` is no parameter: the names it may have meant, briefly."""
+    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.8)
+    if close:
+        return f"{key} is not a parameter of the pipeline; did you mean {_or(close)}?"
+    path = key.rpartition("__")[0]
+    if path and path in names:
+        siblings = [n.partition(f"{path}__")[2] for n in names]
+        siblings = sorted(s for s in siblings if s and "__" not in s)
+        shown = ", ".join(siblings[:8]) + (", ..." if len(siblings) > 8 else "")
+        return f"{key} is not a parameter of the pipeline; {path}__ has {shown}"
+    steps = sorted({n.partition("__")[0] for n in names if "__" in n})
+    return (
+        f"{key} is not a parameter of the pipeline; its names start with "
+        f"{_or([s + '__' for s in steps])}"
+    )
+
+
+def _or(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+# --- description ------------------------------------------------------------
+
+
+def describe_space(space: Mapping) -> list[tuple[str, str]]:
+    """(parameter, values) pairs of ``space``, as text for people.
+
+    Lists show their values (``0.1, 1, 10``; estimators by their repr,
+    tuples as ``(3, 3)``); scipy.stats distributions their name and bounds:
+    ``loguniform(0.01, 100)``, ``randint(1, 16)`` (16 excluded),
+    ``uniform(0.5, 1)`` (from 0.5 to 1, scipy's ``uniform(0.5, 0.5)``).
+    """
+    return [
+        (
+            str(key),
+            _show_distribution(values)
+            if hasattr(values, "rvs")
+            else ", ".join(_show(v) for v in values),
+        )
+        for key, values in space.items()
+    ]
+
+
+def _show(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):g}"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, tuple):
+        inner = ", ".join(_show(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return " ".join(repr(value).split())  # estimators: sklearn's short repr
+
+
+def _quoted(value) -> str:
+    """``value`` for an error message: a string in quotes."""
+    return repr(value) if isinstance(value, str) else _show(value)
+
+
+def _show_distribution(dist) -> str:
+    """``name(bounds)`` of a frozen scipy.stats distribution."""
+    if isinstance(dist, (rv_continuous, rv_discrete)):  # not frozen
+        return f"scipy.stats.{dist.name}"
+    gen = getattr(dist, "dist", None)
+    name = getattr(gen, "name", None)
+    if name is None:
+        return _short(dist)
+    shapes = [s.strip() for s in (gen.shapes or "").split(",") if s.strip()]
+    params = [*shapes, "loc"] + ([] if isinstance(gen, rv_discrete) else ["scale"])
+    bound = {"loc": 0, "scale": 1, **dict(zip(params, dist.args)), **dist.kwds}
+    if name == "uniform":  # shown by its bounds, not scipy's loc and scale
+        low, scale = bound["loc"], bound["scale"]
+        return f"uniform({_show(low)}, {_show(low + scale)})"
+    text = [_show(bound[s]) for s in shapes if s in bound]
+    text += [
+        f"{k}={_show(bound[k])}"
+        for k, default in (("loc", 0), ("scale", 1))
+        if k in params and bound[k] != default
+    ]
+    return f"{name}({', '.join(text)})"
+
+
+def _short(value, limit: int = 60) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
