@@ -366,3 +366,27 @@ def test_the_command_shows_the_table(tmp_path):
     )
     assert compared.exit_code == 0, compared.output
     assert "knn (tuned)" in compared.output and "same" in compared.output
+
+
+def test_a_candidate_drawn_twice_is_scored_twice(tmp_path):
+    from scipy.stats import randint
+
+    knn = pipelines.info("knn").factory
+    pipelines.register("knn_two_ks", knn, space={"clf__n_neighbors": randint(1, 3)})
+    try:
+        found = tuning.tune(
+            ["knn_two_ks"], datasets=[digits()], budget=6, out=tmp_path, seed=1
+        )
+    finally:
+        pipelines.unregister("knn_two_ks")
+    assert found.ok
+    drawn = found.trials.groupby("candidate")["params"].first()
+    assert drawn.duplicated().any(), "the space has two points: draws repeat"
+    assert (found.trials.groupby("candidate").size() == 3).all()
+    assert found.table.iloc[0]["trials"] == 18
+    curves = tuning.tuning_curves(
+        results.read_leaderboard(tmp_path),
+        results.read_trials(tmp_path),
+        results.read_refits(tmp_path),
+    )
+    assert curves["accuracy"].notna().all()  # each drawn params refitted once

@@ -211,7 +211,9 @@ class _State:
                         spec.candidates[trial.candidate],
                         spec.n_train,
                         split=trial.split,
-                        search=spec.search_id,
+                        # a candidate drawn twice is two candidates, as in
+                        # scikit-learn's searches: its trials are its own
+                        search=f"{spec.search_id}/{trial.candidate}",
                     )
                     batch.append((spec, trial, job))
             if not batch:
@@ -304,11 +306,13 @@ class _State:
             todo.append(("tuned", spec, choice, tuned))
             if self.plan.curves and self.plan.search == "random":
                 extra = curve_candidates(strategy.scores(), seed=self.plan.seed)
+                keys = {tuned.key}  # the same params are refitted once
                 for cand in sorted(extra - {0, choice}):
                     job = self._job(
                         spec, spec.candidates[cand], spec.n_full, search=spec.search_id
                     )
-                    if job.key != tuned.key:
+                    if job.key not in keys:
+                        keys.add(job.key)
                         todo.append(("curve", spec, cand, job))
         to_run = []
         for kind, spec, cand, job in todo:

@@ -73,8 +73,8 @@ def curve_candidates(scores, shuffles: int = CURVE_SHUFFLES, seed: int = 0) -> s
 
 def candidate_scores(trials: pd.DataFrame, search_id: str) -> pd.DataFrame:
     """Per candidate of a random search: its mean validation score (NaN
-    unless every fold is ok) and CPU seconds over its folds, by candidate
-    index."""
+    unless every fold is ok), CPU seconds over its folds and params (JSON),
+    by candidate index."""
     rows = trials[(trials["search_id"] == search_id)]
     rows = rows.sort_values("timestamp_utc").drop_duplicates("trial_key", keep="last")
     n_folds = rows["fold"].max() + 1 if len(rows) else 0
@@ -83,8 +83,9 @@ def candidate_scores(trials: pd.DataFrame, search_id: str) -> pd.DataFrame:
         complete = (group["status"] == "ok").all() and len(group) == n_folds
         ordered = group.sort_values("fold")
         score = float(np.mean(ordered["val_score"].to_numpy())) if complete else np.nan
-        out.append((int(cand), score, float(group["cpu_s"].fillna(0).sum())))
-    frame = pd.DataFrame(out, columns=["candidate", "val_score", "cpu_s"])
+        cpu = float(group["cpu_s"].fillna(0).sum())
+        out.append((int(cand), score, cpu, group["params"].iloc[0]))
+    frame = pd.DataFrame(out, columns=["candidate", "val_score", "cpu_s", "params"])
     return frame.set_index("candidate").sort_index()
 
 
@@ -186,7 +187,10 @@ def tuning_curves(
         n = int(scores.index.max()) + 1
         val = scores["val_score"].reindex(range(n)).to_numpy(dtype=float)
         cpu = scores["cpu_s"].reindex(range(n)).fillna(0).to_numpy(dtype=float)
-        accuracy = _test_accuracies(board, refits, row, definition)
+        by_params = _test_accuracies(board, refits, row)
+        accuracy = {
+            c: by_params[p] for c, p in scores["params"].items() if p in by_params
+        }
         seed = int(definition.get("seed") or 0)
         for s, order in enumerate(shuffled_orders(n, shuffles, seed)):
             for step, lead in enumerate(_leaders(val, order), 1):
@@ -215,19 +219,15 @@ def tuning_curves(
     )
 
 
-def _test_accuracies(board, refits, tuned, definition) -> dict[int, float]:
-    """Candidate -> test accuracy, from the default's row, the chosen one's
-    and the curve refits."""
-    found = {}
+def _test_accuracies(board, refits, tuned) -> dict[str, float]:
+    """Params (JSON) -> test accuracy, from the curve refits, the default's
+    row and the chosen one's (a candidate drawn twice is refitted once)."""
     ok = refits[
         (refits["search_id"] == tuned["search_id"]) & (refits["status"] == "ok")
     ]
-    for cand, acc in zip(ok["candidate"], ok["accuracy"]):
-        found[int(cand)] = float(acc)
+    found = {p: float(a) for p, a in zip(ok["params"], ok["accuracy"])}
     default = _default_row(board, tuned)
     if default is not None:
-        found[0] = float(default["accuracy"])
-    chosen = definition.get("candidate")
-    if chosen is not None:
-        found[int(chosen)] = float(tuned["accuracy"])
+        found["{}"] = float(default["accuracy"])
+    found[tuned["params"]] = float(tuned["accuracy"])
     return found
