@@ -26,9 +26,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mnistbench import data, engines
-from mnistbench.exceptions import MnistbenchError, one_line
+from mnistbench.exceptions import MnistbenchError
 from mnistbench.jobs import DEFAULT_TIMEOUT, Job
-from mnistbench.pipelines import fingerprint
+from mnistbench.pipelines import constraint_error, fingerprint
 from mnistbench.pipelines import get as get_pipeline
 from mnistbench.pipelines import info as pipeline_info
 
@@ -380,17 +380,8 @@ def _scheduler_address(address: str | None) -> str | None:
 def _check_constraints(pipe, name: str, params: Mapping) -> None:
     """Check every step's parameters against scikit-learn's own constraints
     (each estimator's ``_parameter_constraints``, as its ``fit`` would)."""
-    from sklearn.base import BaseEstimator
-
-    steps = [pipe, *pipe.get_params(deep=True).values()]
-    for est in steps:
-        if not isinstance(est, BaseEstimator):
-            continue
-        if not hasattr(type(est), "_parameter_constraints"):
-            continue  # an estimator of another library checks its own in fit
-        try:
-            est._validate_params()
-        except (ValueError, TypeError) as exc:
-            given = ", ".join(f"{k}={v!r}" for k, v in params.items())
-            where = f"pipeline {name!r}" + (f" with {given}" if given else "")
-            raise RunError(f"{where}: {one_line(exc).partition(': ')[2]}") from None
+    problem = constraint_error([pipe, *pipe.get_params(deep=True).values()])
+    if problem is not None:
+        given = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        where = f"pipeline {name!r}" + (f" with {given}" if given else "")
+        raise RunError(f"{where}: {problem}")

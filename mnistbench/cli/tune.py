@@ -227,7 +227,7 @@ def _report(summary) -> None:
             "chosen params",
         ):
             justify = "left" if column in ("pipeline", "chosen params") else "right"
-            t.add_column(column, justify=justify)
+            t.add_column(column, justify=justify, no_wrap=column == "pipeline")
         for row in rows.to_dict("records"):
             t.add_row(
                 escape(row["pipeline"]),

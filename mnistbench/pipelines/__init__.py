@@ -74,6 +74,7 @@ from mnistbench.pipelines._spaces import (
     NoSpaceError,
     SpaceError,
     check_space,
+    constraint_error,
     copy_space,
     describe_space,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "SpaceError",
     "UnknownPipelineError",
     "available",
+    "constraint_error",
     "definition",
     "describe",
     "describe_space",

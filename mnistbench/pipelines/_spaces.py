@@ -33,6 +33,7 @@ __all__ = [
     "NoSpaceError",
     "SpaceError",
     "check_space",
+    "constraint_error",
     "copy_space",
     "describe_space",
 ]
@@ -268,7 +269,15 @@ def _check_value(owner, name: str, value) -> str | None:
     owners = [owner]
     if isinstance(value, BaseEstimator):
         owners += [value, *value.get_params(deep=True).values()]
-    for est in owners:
+    return constraint_error(owners)
+
+
+def constraint_error(estimators) -> str | None:
+    """scikit-learn's message for the first of ``estimators`` whose
+    parameters its own constraints refuse (``_parameter_constraints``, as its
+    ``fit`` would check them); None if every one is allowed. Estimators of
+    other libraries, and values that are not estimators, are skipped."""
+    for est in estimators:
         if not isinstance(est, BaseEstimator):
             continue
         if not hasattr(type(est), "_parameter_constraints"):

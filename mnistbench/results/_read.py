@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from pathlib import Path
@@ -21,7 +20,7 @@ from mnistbench.results._schema import (
     _format,
     _none,
     _parse,
-    _refuse_special,
+    read_rows,
 )
 
 
@@ -34,44 +33,17 @@ def read_leaderboard(out_dir: str | os.PathLike) -> pd.DataFrame:
     path = Path(out_dir) / LEADERBOARD
     if not path.exists():
         return _empty()
-    _refuse_special(path)
     records = []
-    try:
-        # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is skipped
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, strict=True)
-            header = next(reader, None)
-            if header is None:
-                return _empty()
-            header = tuple(header)
-            if header != COLUMNS and header not in OLDER_HEADERS:
-                raise LeaderboardError(
-                    f"{path}: line 1: the header is not this version's leaderboard "
-                    "columns; move the file aside or pass another --out"
-                )
-            for fields in reader:
-                line = reader.line_num
-                if len(fields) != len(header):
-                    raise LeaderboardError(
-                        f"{path}: line {line}: corrupt row ({len(fields)} fields, "
-                        f"expected {len(header)}); fix or delete that line"
-                    )
-                rec = dict.fromkeys(COLUMNS)
-                rec.update(
-                    (c, _parse(c, v, path, line)) for c, v in zip(header, fields)
-                )
-                if rec["status"] not in STATUSES:
-                    raise LeaderboardError(
-                        f"{path}: line {line}: corrupt row (status "
-                        f"{rec['status']!r}); fix or delete that line"
-                    )
-                records.append(rec)
-    except csv.Error as exc:
-        raise LeaderboardError(f"{path}: line {reader.line_num}: {exc}") from None
-    except UnicodeDecodeError:
-        raise LeaderboardError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    headers = {COLUMNS, *OLDER_HEADERS}
+    for line, header, fields in read_rows(path, headers, "leaderboard"):
+        rec = dict.fromkeys(COLUMNS)
+        rec.update((c, _parse(c, v, path, line)) for c, v in zip(header, fields))
+        if rec["status"] not in STATUSES:
+            raise LeaderboardError(
+                f"{path}: line {line}: corrupt row (status "
+                f"{rec['status']!r}); fix or delete that line"
+            )
+        records.append(rec)
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     return frame.astype({c: _dtype(c) for c in COLUMNS})
 

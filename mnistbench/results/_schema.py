@@ -7,7 +7,7 @@ import logging
 import math
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -100,10 +100,10 @@ class LeaderboardError(MnistbenchError, ValueError):
     """The leaderboard CSV cannot be read or written."""
 
 
-def _cell(column: str, value) -> str:
+def _cell(column: str, value, schema: Mapping[str, type] = SCHEMA) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    kind = SCHEMA[column]
+    kind = schema[column]
     if kind is float:
         return repr(float(value))
     if kind is int:
@@ -137,10 +137,12 @@ def _none(value):
     return None if value is pd.NA or value is None else value
 
 
-def _parse(column: str, text: str, path: Path, line: int):
+def _parse(
+    column: str, text: str, path: Path, line: int, schema: Mapping[str, type] = SCHEMA
+):
     if text == "":
         return None
-    kind = SCHEMA[column]
+    kind = schema[column]
     try:
         return kind(text) if kind is not str else uncsv_cell(text)
     except ValueError:
@@ -153,3 +155,39 @@ def _parse(column: str, text: str, path: Path, line: int):
 def row_line(row: Mapping) -> bytes:
     """The bytes ``row`` (column -> value) takes in the leaderboard."""
     return _format(_cell(c, row.get(c)) for c in COLUMNS)
+
+
+def read_rows(path: Path, headers: Collection[tuple], what: str):
+    """Yield (line number, header, fields) for each row of the CSV file at
+    ``path``, whose header must be one of ``headers``. Raises
+    LeaderboardError, naming the line, for another header, a row with
+    another number of fields, broken CSV, text that is not UTF-8 or a file
+    that cannot be read; ``what`` names the file's kind in the message."""
+    _refuse_special(path)
+    try:
+        # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is skipped
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, strict=True)
+            header = next(reader, None)
+            if header is None:
+                return
+            header = tuple(header)
+            if header not in headers:
+                raise LeaderboardError(
+                    f"{path}: line 1: the header is not this version's {what} "
+                    "columns; move the file aside or pass another --out"
+                )
+            for fields in reader:
+                if len(fields) != len(header):
+                    raise LeaderboardError(
+                        f"{path}: line {reader.line_num}: corrupt row "
+                        f"({len(fields)} fields, expected {len(header)}); fix or "
+                        "delete that line"
+                    )
+                yield reader.line_num, header, fields
+    except csv.Error as exc:
+        raise LeaderboardError(f"{path}: line {reader.line_num}: {exc}") from None
+    except UnicodeDecodeError:
+        raise LeaderboardError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None

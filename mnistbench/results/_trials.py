@@ -6,18 +6,13 @@ at all, under a file lock, read back strictly."""
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from mnistbench.results._schema import (
-    LeaderboardError,
-    _format,
-    _refuse_special,
-)
+from mnistbench.results._schema import _cell, _format, _parse, read_rows
 from mnistbench.results._write import append_line
 
 __all__ = [
@@ -83,23 +78,11 @@ REFIT_SCHEMA: dict[str, type] = {
 }
 
 
-def _text(kind: type, value) -> str:
-    from mnistbench._text import csv_cell
-
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if kind is float:
-        return repr(float(value))
-    if kind is int:
-        return str(int(value))
-    return csv_cell(" ".join(str(value).split()))
-
-
 def _append(out, name: str, schema: Mapping[str, type], row: Mapping, what: str):
     unknown = set(row) - set(schema)
     if unknown:
         raise ValueError(f"unknown {name} columns: {sorted(unknown)}")
-    line = _format(_text(k, row.get(c)) for c, k in schema.items())
+    line = _format(_cell(c, row.get(c), schema) for c in schema)
     consequence = (
         f"{what} was not recorded; free space (or make it writable) and run "
         "again with --resume"
@@ -118,57 +101,15 @@ def append_refit(out: str | os.PathLike, row: Mapping, what: str = "") -> None:
 
 
 def _read(out, name: str, schema: Mapping[str, type]) -> pd.DataFrame:
-    from mnistbench._text import uncsv_cell
-
     path = Path(out) / name
-    dtypes = {
-        c: {int: "Int64", float: "float64", str: "object"}[k] for c, k in schema.items()
-    }
-    empty = pd.DataFrame({c: pd.Series(dtype=d) for c, d in dtypes.items()})
-    if not path.exists():
-        return empty
-    _refuse_special(path)
+    kinds = {int: "Int64", float: "float64", str: "object"}
+    dtypes = {c: kinds[k] for c, k in schema.items()}
     records = []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, strict=True)
-            header = next(reader, None)
-            if header is None:
-                return empty
-            if tuple(header) != tuple(schema):
-                raise LeaderboardError(
-                    f"{path}: line 1: the header is not this version's {name} "
-                    "columns; move the file aside or pass another --out"
-                )
-            for fields in reader:
-                line = reader.line_num
-                if len(fields) != len(schema):
-                    raise LeaderboardError(
-                        f"{path}: line {line}: corrupt row ({len(fields)} fields, "
-                        f"expected {len(schema)}); fix or delete that line"
-                    )
-                rec = {}
-                for (column, kind), text in zip(schema.items(), fields):
-                    try:
-                        rec[column] = (
-                            None
-                            if text == ""
-                            else uncsv_cell(text)
-                            if kind is str
-                            else kind(text)
-                        )
-                    except ValueError:
-                        raise LeaderboardError(
-                            f"{path}: line {line}: corrupt row ({column}="
-                            f"{text[:40]!r}); fix or delete that line"
-                        ) from None
-                records.append(rec)
-    except csv.Error as exc:
-        raise LeaderboardError(f"{path}: line {reader.line_num}: {exc}") from None
-    except UnicodeDecodeError:
-        raise LeaderboardError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise LeaderboardError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if path.exists():
+        for line, _, fields in read_rows(path, {tuple(schema)}, name):
+            records.append(
+                {c: _parse(c, v, path, line, schema) for c, v in zip(schema, fields)}
+            )
     return pd.DataFrame.from_records(records, columns=list(schema)).astype(dtypes)
 
 
