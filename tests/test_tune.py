@@ -320,42 +320,13 @@ def test_bad_inputs_are_one_line_and_write_nothing(tmp_path, args, needle):
 
 
 def test_the_command_shows_the_table(tmp_path):
-    got = CliRunner().invoke(
-        cli,
-        [
-            "tune",
-            "knn",
-            "-d",
-            "mnist-sample",
-            "--search-size",
-            "400",
-            "--budget",
-            "3",
-            "--out",
-            str(tmp_path),
-            "--no-curves",
-        ],
-        env={"COLUMNS": "200"},
-    )
+    args = ["tune", "knn", "-d", "mnist-sample", "--search-size", "400"]
+    args += ["--budget", "3", "--out", str(tmp_path), "--no-curves"]
+    got = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
     assert got.exit_code == 0, got.output
     assert "equal-budget tuning on mnist-sample" in got.output
     assert "McNemar p (Holm)" in got.output and "knn" in got.output
-    again = CliRunner().invoke(
-        cli,
-        [
-            "tune",
-            "knn",
-            "-d",
-            "mnist-sample",
-            "--search-size",
-            "400",
-            "--budget",
-            "3",
-            "--out",
-            str(tmp_path),
-            "--no-curves",
-        ],
-    )
+    again = CliRunner().invoke(cli, args)
     assert again.exit_code == 2 and "pass --resume" in again.output
     # compare takes tuned rows like any others, each named as such
     shutil.copytree(tmp_path, tmp_path.with_name("copy"))

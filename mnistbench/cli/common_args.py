@@ -15,6 +15,7 @@ __all__ = [
     "engine_option",
     "existing_leaderboard",
     "format_option",
+    "group_option",
     "image_shape_option",
     "n_jobs_option",
     "out_option",
@@ -71,6 +72,13 @@ image_shape_option = click.option(
     help="Image height and width, for flat images whose pixel count is not a "
     "square [default: from the files].",
 )
+
+
+def group_option(help_text: str):
+    """``--group``/``-g``, repeatable: every pipeline of a group."""
+    return click.option(
+        "--group", "-g", "groups", multiple=True, metavar="GROUP", help=help_text
+    )
 
 
 def n_jobs_option(help_text: str = "Jobs at once."):

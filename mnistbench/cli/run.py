@@ -25,6 +25,7 @@ from mnistbench.cli.common_args import (
     engine_option,
     existing_leaderboard,
     format_option,
+    group_option,
     image_shape_option,
     n_jobs_option,
     out_option,
@@ -44,15 +45,10 @@ __all__ = ["leaderboard", "run"]
     is_flag=True,
     help="Run the core group: the five classic baselines, and plugins.",
 )
-@click.option(
-    "--group",
-    "-g",
-    "groups",
-    multiple=True,
-    metavar="GROUP",
-    help="Run every pipeline of this group (repeatable), e.g. sota: deskewing "
+@group_option(
+    "Run every pipeline of this group (repeatable), e.g. sota: deskewing "
     "and HOG features; sota-plus: augmented training images, minutes per fit "
-    "(see `mnistbench pipelines`).",
+    "(see `mnistbench pipelines`)."
 )
 @datasets_option(
     ("mnist",),

@@ -17,6 +17,7 @@ from mnistbench.cli.common_args import (
     data_home_option,
     datasets_option,
     engine_option,
+    group_option,
     image_shape_option,
     n_jobs_option,
     out_option,
@@ -31,14 +32,7 @@ __all__ = ["tune"]
 @click.command()
 @click.argument("names", nargs=-1, metavar="[PIPELINE]...")
 @click.option("--all", "run_all", is_flag=True, help="Tune the core group.")
-@click.option(
-    "--group",
-    "-g",
-    "groups",
-    multiple=True,
-    metavar="GROUP",
-    help="Tune every pipeline of this group (repeatable).",
-)
+@group_option("Tune every pipeline of this group (repeatable).")
 @datasets_option(
     ("mnist",),
     "Dataset to tune on (repeatable): a registered name or your own data as a "
