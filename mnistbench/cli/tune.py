@@ -208,20 +208,12 @@ def _report(summary) -> None:
     if summary.reused_trials:
         console.print(f"{summary.reused_trials} trial(s) read back from trials.csv")
     table = summary.table
+    columns = ("default acc", "tuned acc", "McNemar p (Holm)", "best val")
     for dataset, rows in table.groupby("dataset", sort=False):
         t = Table(title=f"equal-budget tuning on {dataset}")
-        for column in (
-            "pipeline",
-            "default acc",
-            "tuned acc",
-            "McNemar p (Holm)",
-            "best val",
-            "trials",
-            "CPU s",
-            "chosen params",
-        ):
-            justify = "left" if column in ("pipeline", "chosen params") else "right"
-            t.add_column(column, justify=justify, no_wrap=column == "pipeline")
+        t.add_column("pipeline", no_wrap=True)
+        for column in (*columns, "trials", "CPU s"):
+            t.add_column(column, justify="right")
         for row in rows.to_dict("records"):
             t.add_row(
                 escape(row["pipeline"]),
@@ -231,9 +223,14 @@ def _report(summary) -> None:
                 fmt(row["best_val_score"], ".4f"),
                 str(row["trials"]),
                 fmt(row["cpu_s"], ".0f"),
-                escape(_params_text(row["chosen_params"])),
             )
         console.print(t)
+        console.print("chosen params:")  # a line each: they are long
+        for row in rows.to_dict("records"):
+            console.print(
+                f"  {escape(row['pipeline'])}: "
+                f"{escape(_params_text(row['chosen_params']))}"
+            )
     if summary.where != "here":
         console.print(f"ran on: {summary.where}")
     out = summary.out_dir
