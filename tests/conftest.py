@@ -183,3 +183,15 @@ def plugin_env(tmp_path):
     tests = Path(__file__).parent
     path = os.pathsep.join([str(site), str(tests), os.environ.get("PYTHONPATH", "")])
     return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
+
+
+@pytest.fixture
+def fresh_plugins(monkeypatch):
+    """The pipeline registry as it was, and its plugins loaded again on demand."""
+    from mnistbench import pipelines
+
+    before = dict(pipelines._REGISTRY)
+    monkeypatch.setattr(pipelines, "_plugins_loaded", False)
+    yield
+    pipelines._REGISTRY.clear()
+    pipelines._REGISTRY.update(before)

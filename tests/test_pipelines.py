@@ -158,15 +158,6 @@ def test_factory_must_return_a_pipeline():
         pipelines.unregister("not_a_pipeline")
 
 
-@pytest.fixture
-def fresh_plugins(monkeypatch):
-    before = dict(pipelines._REGISTRY)
-    monkeypatch.setattr(pipelines, "_plugins_loaded", False)
-    yield
-    pipelines._REGISTRY.clear()
-    pipelines._REGISTRY.update(before)
-
-
 def test_entry_point_plugins(tmp_path, monkeypatch, fresh_plugins):
     site = write_plugin(
         tmp_path / "site",

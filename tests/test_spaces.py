@@ -255,15 +255,6 @@ def test_factory_space_attribute(registered):
         _register(registered, "bad_attr", _with_bad_space)
 
 
-@pytest.fixture
-def fresh_plugins(monkeypatch):
-    before = dict(pipelines._REGISTRY)
-    monkeypatch.setattr(pipelines, "_plugins_loaded", False)
-    yield
-    pipelines._REGISTRY.clear()
-    pipelines._REGISTRY.update(before)
-
-
 def test_entry_point_plugin_space(tmp_path, monkeypatch, fresh_plugins):
     site = write_plugin(
         tmp_path / "site",
