@@ -73,7 +73,6 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
     import numpy as np
     from joblib import parallel_config
     from sklearn.metrics import accuracy_score, f1_score
-    from sklearn.model_selection import train_test_split
     from threadpoolctl import threadpool_limits
 
     from mnistbench import data, engines, pipelines
@@ -85,17 +84,7 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
     ):
         warnings.simplefilter("always")
         ds = data.load_job_data(job.dataset, job.data, data_home=data_home)
-        X, y = ds.X_train, ds.y_train
-        if job.n_train < len(y):
-            X, _, y, _ = train_test_split(
-                X, y, train_size=job.n_train, stratify=y, random_state=job.seed
-            )
-        if job.split is not None:  # a search's trial: the test set stays unseen
-            fit, val = job.split.indices(y)
-            X_eval, y_eval = X[val], y[val]
-            X, y = X[fit], y[fit]
-        else:
-            X_eval, y_eval = ds.X_test, ds.y_test
+        X, y, X_eval, y_eval = _job_arrays(job, ds)
 
         def fresh():  # a new pipeline, filled in for this job
             pipe = factory()
@@ -143,6 +132,24 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
     if job.split is not None:  # a trial's score is all it brings back
         del result["y_pred"]
     return result
+
+
+def _job_arrays(job, ds):
+    """The images and labels the job fits on, and those it is scored on:
+    the training set (a stratified, seeded subsample of ``n_train`` images)
+    and the test set; for a search's trial, the two parts of its split of
+    that training set, so that the test set stays unseen."""
+    from sklearn.model_selection import train_test_split
+
+    X, y = ds.X_train, ds.y_train
+    if job.n_train < len(y):
+        X, _, y, _ = train_test_split(
+            X, y, train_size=job.n_train, stratify=y, random_state=job.seed
+        )
+    if job.split is None:
+        return X, y, ds.X_test, ds.y_test
+    fit, val = job.split.indices(y)
+    return X[fit], y[fit], X[val], y[val]
 
 
 def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
