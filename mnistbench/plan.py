@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from mnistbench import data, engines
 from mnistbench.exceptions import MnistbenchError
-from mnistbench.jobs import DEFAULT_TIMEOUT, Job
+from mnistbench.jobs import DEFAULT_TIMEOUT, Job, JobSettings
 from mnistbench.pipelines import constraint_error, fingerprint
 from mnistbench.pipelines import get as get_pipeline
 from mnistbench.pipelines import info as pipeline_info
@@ -157,6 +157,16 @@ class RunPlan:
     def on_dask(self) -> bool:
         """Whether the jobs run on a Dask cluster."""
         return self.scheduler is not None or self.cluster is not None
+
+    def job_settings(self, run_id: str) -> JobSettings:
+        """What every job of run ``run_id`` of this plan shares."""
+        return JobSettings(
+            run_id,
+            self.timeout,
+            None if self.data_home is None else str(self.data_home),
+            self.download,
+            self.repeat,
+        )
 
     def jobs(self, sizes: Mapping[str, int] | None = None) -> list[Job]:
         """Every (dataset, pipeline, seed) job, in that nesting order.

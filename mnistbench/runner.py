@@ -31,7 +31,6 @@ from mnistbench.envinfo import machine_fields
 from mnistbench.jobs import (
     DEFAULT_TIMEOUT,
     Job,
-    JobSettings,
     run_isolated,
     takes_every_core,
 )
@@ -133,12 +132,9 @@ def run_plan(
         todo, skipped, known_runs = _todo(
             plan, {d: len(ds.y_train) for d, ds in loaded.items()}
         )
-        run_id = (
-            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-")
-            + uuid.uuid4().hex[:6]
-        )
+        run_id = _new_run_id()
         capacity = running.capacity(len(todo))
-        base_row = {"run_id": run_id, **machine_fields(), "threads": capacity.threads}
+        base_row = _base_row(run_id, capacity)
         logger.info(
             "run %s: %d jobs (%d skipped), %d at once, %d threads each "
             "(estimators with an explicit n_jobs keep theirs), on %s",
@@ -151,14 +147,7 @@ def run_plan(
         )
         if on_start is not None:
             on_start(todo)
-        settings = JobSettings(
-            run_id,
-            plan.timeout,
-            None if plan.data_home is None else str(plan.data_home),
-            plan.download,
-            plan.repeat,
-        )
-        stream = running.results(todo, settings)
+        stream = running.results(todo, plan.job_settings(run_id))
         rows, elsewhere = [], []
         plots = _Plots(plan.out, todo, loaded) if plan.plots else None
         with contextlib.closing(stream):
@@ -190,6 +179,17 @@ def run_plan(
         capacity.where,
         elsewhere,
     )
+
+
+def _new_run_id() -> str:
+    """A run's id: when it started (UTC), and six random hex digits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+def _base_row(run_id: str, capacity: executors.Capacity) -> dict:
+    """The columns every row of a run shares: its id, this machine, and the
+    threads each job gets (a job run elsewhere brings its own machine's)."""
+    return {"run_id": run_id, **machine_fields(), "threads": capacity.threads}
 
 
 def _refuse_early(plan: RunPlan) -> None:

@@ -18,18 +18,22 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from mnistbench import executors, pipelines, results
-from mnistbench.envinfo import machine_fields
-from mnistbench.jobs import Job, JobSettings
-from mnistbench.runner import _check_out_dir, _known_runs, _load, _refuse_early
+from mnistbench.jobs import Job
+from mnistbench.runner import (
+    _base_row,
+    _check_out_dir,
+    _known_runs,
+    _load,
+    _new_run_id,
+    _refuse_early,
+)
 from mnistbench.tuning._plan import SearchSpec, TuneError, TunePlan
 from mnistbench.tuning._rows import curve_row, trial_row
 from mnistbench.tuning._search import CpuBudget, FixedBudget, Halving, Strategy, Trial
@@ -128,25 +132,11 @@ class _State:
                 if r["status"] == "ok" and r["search_id"] in ids
             }
         )
-        self.run_id = (
-            datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-")
-            + uuid.uuid4().hex[:6]
-        )
+        self.run_id = _new_run_id()
         capacity = running.capacity(10**6)
-        self.at_once, self.where = capacity.at_once, capacity.where
-        self.base_row = {
-            "run_id": self.run_id,
-            **machine_fields(),
-            "threads": capacity.threads,
-        }
-        run = plan.run
-        self.settings = JobSettings(
-            self.run_id,
-            run.timeout,
-            None if run.data_home is None else str(run.data_home),
-            run.download,
-            1,
-        )
+        self.where = capacity.where
+        self.base_row = _base_row(self.run_id, capacity)
+        self.settings = plan.run.job_settings(self.run_id)
         self.strategies = {s.search_id: self._strategy(s) for s in specs}
         self.trial_rows: list[dict] = []
         self.rows: list[dict] = []
@@ -201,11 +191,9 @@ class _State:
         """Run every search's rounds until none has a trial left to start."""
         first = True
         while True:
-            active = [s for s in self.specs if not self._over(s)]
-            share = max(1, self.at_once // max(1, len(active)))
             batch = []
             for spec in self.specs:
-                for trial in self.strategies[spec.search_id].next_round(share):
+                for trial in self.strategies[spec.search_id].next_round():
                     job = self._job(
                         spec,
                         spec.candidates[trial.candidate],
@@ -220,10 +208,6 @@ class _State:
                 return
             self._run_round(batch, hold=first and self.plan.budget_cpu is not None)
             first = False
-
-    def _over(self, spec: SearchSpec) -> bool:
-        strategy = self.strategies[spec.search_id]
-        return isinstance(strategy, FixedBudget) and strategy.started
 
     def _run_round(self, batch, hold: bool) -> None:
         """Run a round's trials (reading back those already recorded); with

@@ -60,9 +60,9 @@ class Strategy:
         self.scored: dict[tuple[int, int], dict[int, tuple[float, float]]] = {}
         self.pending = 0
 
-    def next_round(self, share: int) -> list[Trial]:
-        """The trials to start now (``share``: how many may run at once for
-        this search); [] when the search is over or waits for its trials."""
+    def next_round(self) -> list[Trial]:
+        """The trials to start now; [] when the search is over or waits for
+        its trials."""
         raise NotImplementedError
 
     def finished(self, trial: Trial, score: float | None, cpu_s: float | None):
@@ -120,7 +120,7 @@ class FixedBudget(Strategy):
         super().__init__(n_candidates, splits)
         self.started = False
 
-    def next_round(self, share: int) -> list[Trial]:
+    def next_round(self) -> list[Trial]:
         if self.started:
             return []
         self.started = True
@@ -144,7 +144,7 @@ class CpuBudget(Strategy):
         self.order = [t for c in range(n_candidates) for t in self._trials(c)]
         self.next = 0
 
-    def next_round(self, share: int) -> list[Trial]:
+    def next_round(self) -> list[Trial]:
         if self.pending or self.next >= len(self.order) or self.cpu_s >= self.seconds:
             return []
         trials = self.order[self.next : self.next + 1]
@@ -194,7 +194,7 @@ class Halving(Strategy):
         self.iteration = -1
         self.alive = list(range(n_candidates))
 
-    def next_round(self, share: int) -> list[Trial]:
+    def next_round(self) -> list[Trial]:
         if self.pending:
             return []
         if self.iteration >= 0:
