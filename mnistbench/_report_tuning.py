@@ -13,6 +13,7 @@ from mnistbench import compare, results
 from mnistbench._doc import NOT_ENOUGH, Doc
 from mnistbench._doc import fmt as _fmt
 from mnistbench._doc import slug as _slug
+from mnistbench._text import json_cell, params_text
 
 __all__ = ["tuning_section"]
 
@@ -43,20 +44,11 @@ def _search_groups(tuned: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
     space and the candidate chosen), each set with its definition."""
     groups: dict[str, tuple[dict, list]] = {}
     for index, text in zip(tuned.index, tuned["search"]):
-        definition = _json(text)
+        definition = json_cell(text)
         same = {k: v for k, v in definition.items() if k not in ("space", "candidate")}
         key = json.dumps(same, sort_keys=True, default=str)
         groups.setdefault(key, (same, []))[1].append(index)
     return [(definition, tuned.loc[index]) for definition, index in groups.values()]
-
-
-def _json(text) -> dict:
-    """A JSON object from a leaderboard cell; {} for an empty or damaged one."""
-    try:
-        found = json.loads(text) if isinstance(text, str) and text else {}
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def _search_title(definition: dict) -> str:
@@ -108,28 +100,6 @@ def _budget_text(definition: dict, n_pipelines: int, n_train: int) -> str:
     )
 
 
-def _readable_params(text: str) -> str:
-    """``{"clf__C": 7.50195, "clf__gamma": 0.02}`` as ``C=7.5, gamma=0.02``
-    (a step's name kept where two steps share a parameter's)."""
-    params = _json(text)
-    if not params:
-        return "the registered default" if text in ("{}", "") else str(text)
-    short = {name: name.rsplit("__", 1)[-1] for name in params}
-    clash = {s for s in short.values() if list(short.values()).count(s) > 1}
-
-    def value(v) -> str:
-        if isinstance(v, float):
-            return f"{v:.3g}"
-        if isinstance(v, list):
-            return "(" + ", ".join(map(value, v)) + ("," if len(v) == 1 else "") + ")"
-        return str(v)
-
-    return ", ".join(
-        f"{name if short[name] in clash else short[name]}={value(v)}"
-        for name, v in params.items()
-    )
-
-
 def _tuning_group(doc, r, definition, rows, files, stem: str) -> None:
     """One budget's paragraph, table, curves and ranking; ``files`` are the
     folder's trials and curve refits, ``stem`` its figures' names."""
@@ -159,7 +129,7 @@ def _tuning_group(doc, r, definition, rows, files, stem: str) -> None:
                 ),
                 "trials": table["trials"],
                 "CPU s": table["cpu_s"].map(lambda v: f"{v:.1f}"),
-                "chosen params": table["chosen_params"].map(_readable_params),
+                "chosen params": table["chosen_params"].map(params_text),
             }
         )
     )
@@ -249,8 +219,7 @@ def _ranking_table(r, table: pd.DataFrame, rows: pd.DataFrame):
     """Per pipeline with both accuracies: its rank under defaults and after
     tuning, whether its change is significant, and whether it is
     indistinguishable from its next one down in each column."""
-    from mnistbench.compare._pipelines import load_prediction
-    from mnistbench.tuning._summary import _default_row
+    from mnistbench.tuning import default_row
 
     known = table[table["default_accuracy"].notna()]
     tuned = rows.set_index("search_id")
@@ -266,10 +235,10 @@ def _ranking_table(r, table: pd.DataFrame, rows: pd.DataFrame):
     for label, search_id in zip(known["label"], known["search_id"]):
         row = tuned.loc[search_id].copy()
         row["search_id"] = search_id
-        default = _default_row(r.board, row)
+        default = default_row(r.board, row)
         for column, found in (("default", default), ("tuned", row)):
             path = r.out / str(found["predictions"])
-            got = load_prediction(path, r.n_test, f"{label} ({column})")
+            got = compare.load_prediction(path, r.n_test, f"{label} ({column})")
             if got is not None:
                 predictions[column][label] = got
     for column in ("default", "tuned"):

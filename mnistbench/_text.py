@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -23,7 +24,9 @@ __all__ = [
     "csv_line",
     "csv_text",
     "html_escape",
+    "json_cell",
     "md_escape",
+    "params_text",
     "uncsv_cell",
 ]
 
@@ -102,3 +105,37 @@ def md_escape(text: str) -> str:
 def html_escape(text: str) -> str:
     """``text`` as literal HTML, quotes included (safe in attributes too)."""
     return html.escape(str(text), quote=True)
+
+
+def json_cell(text) -> dict:
+    """The JSON object in a results cell (``params``, ``search``); {} for an
+    empty or damaged one."""
+    try:
+        found = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def params_text(text: str, default: str = "the registered default") -> str:
+    """A ``params`` cell for people: ``{"clf__C": 7.50195, "clf__gamma":
+    0.02}`` as ``C=7.5, gamma=0.02`` (a step's name kept where two steps
+    share a parameter's), ``default`` for no params, a damaged cell as it
+    is."""
+    params = json_cell(text)
+    if not params:
+        return default if text in ("{}", "") else str(text)
+    short = {name: name.rsplit("__", 1)[-1] for name in params}
+    clash = {s for s in short.values() if list(short.values()).count(s) > 1}
+
+    def value(v) -> str:
+        if isinstance(v, float):
+            return f"{v:.3g}"
+        if isinstance(v, list):
+            return "(" + ", ".join(map(value, v)) + ("," if len(v) == 1 else "") + ")"
+        return str(v)
+
+    return ", ".join(
+        f"{name if short[name] in clash else short[name]}={value(v)}"
+        for name, v in params.items()
+    )

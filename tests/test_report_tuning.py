@@ -21,7 +21,7 @@ from mnistbench import (
     runner,
     tuning,
 )
-from mnistbench._text import md_escape
+from mnistbench._text import md_escape, params_text
 from mnistbench.jobs import use_job_server
 
 SECTION = "Tuning: equal budgets"
@@ -178,7 +178,7 @@ def test_a_folder_without_searches_has_no_tuning_section(tmp_path):
 
 
 def test_params_read_as_names_and_values():
-    readable = _report_tuning._readable_params
+    readable = params_text
     assert readable('{"clf__C": 7.5019544436201215, "clf__gamma": 0.02}') == (
         "C=7.5, gamma=0.02"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
@@ -190,20 +189,9 @@ class _TuneProgress:
             self.progress.stop()
 
 
-def _params_text(params: str) -> str:
-    try:
-        values = json.loads(params or "{}")
-    except ValueError:
-        return params
-    if not values:
-        return "(default)"
-    return ", ".join(
-        f"{k.rpartition('__')[2]}={fmt(v, '.3g') if isinstance(v, float) else v}"
-        for k, v in values.items()
-    )
-
-
 def _report(summary) -> None:
+    from mnistbench._text import params_text
+
     console = get_console()
     if summary.reused_trials:
         console.print(f"{summary.reused_trials} trial(s) read back from trials.csv")
@@ -229,7 +217,7 @@ def _report(summary) -> None:
         for row in rows.to_dict("records"):
             console.print(
                 f"  {escape(row['pipeline'])}: "
-                f"{escape(_params_text(row['chosen_params']))}"
+                f"{escape(params_text(row['chosen_params'], '(default)'))}"
             )
     if summary.where != "here":
         console.print(f"ran on: {summary.where}")

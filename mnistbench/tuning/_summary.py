@@ -7,18 +7,20 @@ Everything here reads a results folder (the leaderboard, ``trials.csv``,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from mnistbench._text import json_cell
+
 __all__ = [
     "CURVE_SHUFFLES",
     "TABLE_COLUMNS",
     "candidate_scores",
     "curve_candidates",
+    "default_row",
     "shuffled_orders",
     "tuned_rows",
     "tuning_curves",
@@ -97,8 +99,9 @@ def tuned_rows(board: pd.DataFrame) -> pd.DataFrame:
     return ok.sort_values("timestamp_utc").drop_duplicates("search_id", keep="last")
 
 
-def _default_row(board: pd.DataFrame, tuned) -> pd.Series | None:
-    """The latest ok row of the registered default on the same data."""
+def default_row(board: pd.DataFrame, tuned) -> pd.Series | None:
+    """The latest ok row of the registered default on the same data as the
+    tuned row ``tuned`` (dataset, pipeline, engine, training size, seed)."""
     ok = board[
         (board["status"] == "ok")
         & (board["dataset"] == tuned["dataset"])
@@ -122,15 +125,14 @@ def tuning_table(
     """One row per search: default and tuned test accuracy, McNemar's p
     between them (Holm-adjusted over the dataset's pipelines), the best
     validation score, the trials, their CPU seconds, the chosen params."""
-    from mnistbench.compare import holm, mcnemar
-    from mnistbench.compare._pipelines import load_prediction
+    from mnistbench.compare import holm, load_prediction, mcnemar
 
     tuned = tuned_rows(board)
     if search_ids is not None:
         tuned = tuned[tuned["search_id"].isin(list(search_ids))]
     records = []
     for _, row in tuned.iterrows():
-        default = _default_row(board, row)
+        default = default_row(board, row)
         mine = trials[trials["search_id"] == row["search_id"]]
         p = np.nan
         labels = y_test.get(row["dataset"])
@@ -178,7 +180,7 @@ def tuning_curves(
     where that candidate's refit is missing)."""
     out = []
     for _, row in tuned_rows(board).iterrows():
-        definition = json.loads(row["search"] or "{}")
+        definition = json_cell(row["search"])
         if definition.get("search") != "random":
             continue  # halving's rungs are not comparable trials
         scores = candidate_scores(trials, row["search_id"])
@@ -226,7 +228,7 @@ def _test_accuracies(board, refits, tuned) -> dict[str, float]:
         (refits["search_id"] == tuned["search_id"]) & (refits["status"] == "ok")
     ]
     found = {p: float(a) for p, a in zip(ok["params"], ok["accuracy"])}
-    default = _default_row(board, tuned)
+    default = default_row(board, tuned)
     if default is not None:
         found["{}"] = float(default["accuracy"])
     found[tuned["params"]] = float(tuned["accuracy"])
