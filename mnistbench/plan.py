@@ -186,6 +186,18 @@ class RunPlan:
             refs={name: ds.origin for name, ds in self.own.items()},
         )
 
+    def check_size(self, option: str, size, error: type = RunError) -> None:
+        """Raise ``error`` unless ``size`` (given as ``option``) is a number
+        of training images every dataset of the plan has, and at least
+        :data:`MIN_TRAIN_SIZE`."""
+        if not _is_int(size) or size < MIN_TRAIN_SIZE:
+            raise error(f"{option} must be at least {MIN_TRAIN_SIZE}, got {size}")
+        for name, n in self._sizes().items():
+            if size > n:
+                raise error(
+                    f"{option} {size} is more than {name}'s {n:,} training images"
+                )
+
     def _sizes(self) -> dict[str, int]:
         return {
             d: len(self.own[d].y_train) if d in self.own else data.get_spec(d).n_train
@@ -234,17 +246,7 @@ class RunPlan:
                 f"got {self.repeat!r}"
             )
         if self.train_size is not None:
-            if not _is_int(self.train_size) or self.train_size < MIN_TRAIN_SIZE:
-                raise RunError(
-                    f"--train-size must be at least {MIN_TRAIN_SIZE}, "
-                    f"got {self.train_size}"
-                )
-            for name, n in self._sizes().items():
-                if self.train_size > n:
-                    raise RunError(
-                        f"--train-size {self.train_size} is more than {name}'s "
-                        f"{n:,} training images"
-                    )
+            self.check_size("--train-size", self.train_size)
         if self.scheduler is not None and self.cluster is not None:
             raise RunError("--scheduler and --cluster contradict each other; pick one")
         if self.on_dask and self.n_jobs is not None:

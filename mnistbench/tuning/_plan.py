@@ -23,7 +23,7 @@ import numpy as np
 from mnistbench import pipelines
 from mnistbench._split import Split
 from mnistbench.exceptions import MnistbenchError
-from mnistbench.plan import MIN_TRAIN_SIZE, RunPlan
+from mnistbench.plan import RunPlan
 from mnistbench.tuning._search import halving_schedule
 
 __all__ = [
@@ -149,17 +149,7 @@ class TunePlan:
         if self.cv is None and self.val_fraction is None:
             set_(self, "cv", DEFAULT_CV)
         if self.search_size is not None:
-            if not _is_int(self.search_size) or self.search_size < MIN_TRAIN_SIZE:
-                raise TuneError(
-                    f"--search-size must be at least {MIN_TRAIN_SIZE} images, "
-                    f"got {self.search_size!r}"
-                )
-            for name, n in self.run._sizes().items():
-                if self.search_size > n:
-                    raise TuneError(
-                        f"--search-size {self.search_size} is more than {name}'s "
-                        f"{n:,} training images"
-                    )
+            self.run.check_size("--search-size", self.search_size, TuneError)
         set_(self, "spaces", {p: pipelines.space(p) for p in self.run.pipelines})
 
     @property
