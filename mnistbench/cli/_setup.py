@@ -12,7 +12,7 @@ from mnistbench._io import cause
 from mnistbench.cli._output import CLIError, get_console
 from mnistbench.exceptions import MnistbenchError
 
-__all__ = ["Group", "quiet_dask", "setup_logging"]
+__all__ = ["Group", "dask_output", "quiet_dask", "setup_logging"]
 
 
 #: Errors of the file system that the user, not mnistbench, can fix: one
@@ -70,6 +70,17 @@ def setup_logging(verbose: int) -> None:
     import pooch
 
     pooch.get_logger().setLevel(level if verbose else logging.WARNING)
+
+
+def dask_output(plan) -> None:
+    """What a run on Dask shows: Dask's own logs only at -vv
+    (:func:`quiet_dask`); for a local cluster, where its dashboard is, as the
+    cluster starts."""
+    if plan.on_dask:
+        quiet_dask()
+    if plan.cluster is not None:
+        shown = logging.getLogger("mnistbench.executors.dask")
+        shown.setLevel(min(shown.getEffectiveLevel(), logging.INFO))
 
 
 def quiet_dask() -> None:

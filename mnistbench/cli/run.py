@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 
 import click
@@ -17,7 +16,7 @@ from mnistbench.cli._output import (
     get_console,
     results_table,
 )
-from mnistbench.cli._setup import quiet_dask
+from mnistbench.cli._setup import dask_output
 from mnistbench.cli.common_args import (
     data_home_option,
     dataset_option,
@@ -125,11 +124,7 @@ def run(names, run_all, groups, params, **options) -> None:
 
     chosen = _chosen(names, run_all, groups)
     plan = runner.RunPlan(chosen, params=_parse_params(params), **options)
-    if plan.on_dask:
-        quiet_dask()
-    if plan.cluster is not None:  # where its dashboard is, as the cluster starts
-        shown = logging.getLogger("mnistbench.executors.dask")
-        shown.setLevel(min(shown.getEffectiveLevel(), logging.INFO))
+    dask_output(plan)
     with Downloads() as downloads, RunProgress() as progress:
         summary = runner.run_plan(
             plan,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -11,7 +10,7 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mnistbench.cli._output import Downloads, fmt, get_console
-from mnistbench.cli._setup import quiet_dask
+from mnistbench.cli._setup import dask_output
 from mnistbench.cli.common_args import (
     data_home_option,
     datasets_option,
@@ -134,10 +133,7 @@ def tune(names, run_all, groups, **options) -> None:
     chosen = _chosen(names, run_all, groups)
     seed = options.pop("seed")
     plan = tuning.TunePlan.build(chosen, seed=seed, **options)
-    if plan.run.on_dask:
-        quiet_dask()
-        shown = logging.getLogger("mnistbench.executors.dask")
-        shown.setLevel(min(shown.getEffectiveLevel(), logging.INFO))
+    dask_output(plan.run)
     with Downloads() as downloads, _TuneProgress() as progress:
         summary = tuning.tune_plan(
             plan, download_progress=downloads.bar, on_result=progress.on_result
