@@ -48,7 +48,7 @@ numpydoc_class_members_toctree = False
 numpydoc_validation_checks: set[str] = set()
 
 myst_enable_extensions = ["colon_fence", "deflist"]
-myst_heading_anchors = 3
+myst_heading_anchors = 4
 
 # No network: no intersphinx inventories are fetched.
 sphinx_gallery_conf = {
