@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import mnistbench
@@ -68,6 +69,7 @@ html_title = f"mnistbench {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    "header_links_before_dropdown": 6,
 }
 html_static_path: list[str] = []
 
@@ -105,6 +107,32 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+def _write_cli_pages(app) -> None:
+    """One page per command, generated from the click tree as the site builds,
+    so that a new command has its page the day it is added."""
+    from mnistbench.cli import cli
+
+    folder = DOCS / "cli"
+    folder.mkdir(exist_ok=True)
+    wanted = set()
+    for name, command in sorted(cli.commands.items()):
+        module = sys.modules[command.callback.__module__]
+        attr = next(key for key, value in vars(module).items() if value is command)
+        # sphinx-click gives the page its title
+        text = (
+            f".. click:: {module.__name__}:{attr}\n"
+            f"   :prog: mnistbench {name}\n   :nested: full\n"
+        )
+        page = folder / f"{name}.rst"
+        wanted.add(page.name)
+        if not page.exists() or page.read_text() != text:
+            page.write_text(text)
+    for stale in folder.glob("*.rst"):
+        if stale.name not in wanted:
+            stale.unlink()
+
+
 def setup(app):
+    app.connect("builder-inited", _write_cli_pages)
     app.connect("source-read", _rewrite_repo_links)
     app.connect("autodoc-skip-member", _skip_member)

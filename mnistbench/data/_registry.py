@@ -123,7 +123,7 @@ def _idx_files(sizes_hashes: dict[str, tuple[int, str, str | None]]):
 # Sizes and SHA-256 of the published .gz files: TensorFlow Datasets'
 # url_checksums (mnist.txt, fashion_mnist.txt, kmnist.txt). Fashion-MNIST's
 # payload hashes are of the decompressed files of Debian's dataset-fashion-mnist
-# (0.0~git20200523.55506a9-1); see docs in README "Data provenance".
+# (0.0~git20200523.55506a9-1); see "Data provenance" in docs/guide/datasets.md.
 MNIST = DatasetSpec(
     name="mnist",
     description="handwritten digits (LeCun et al. 1998)",
