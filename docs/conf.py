@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+from sphinx_gallery.sorting import FunctionSortKey
+
 import mnistbench
 
 DOCS = Path(__file__).resolve().parent
@@ -52,13 +54,20 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 4
 
 # No network: no intersphinx inventories are fetched.
+# The gallery in reading order: from one fit to your own data.
+EXAMPLES = [
+    "plot_baseline.py",
+    "plot_preprocessing.py",
+    "plot_run_and_report.py",
+    "plot_own_data.py",
+]
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": FunctionSortKey(EXAMPLES.index, "EXAMPLES.index"),
     "image_scrapers": ("matplotlib",),
     "reset_modules": ("matplotlib",),
     "abort_on_example_error": True,
