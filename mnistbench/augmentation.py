@@ -23,7 +23,8 @@ on a copy of a validation image. The transformations are named in
     and of its mirror image. Clothes only, as ``"flip"``.
 
 >>> from sklearn.svm import SVC
->>> model = Augmented(SVC(), train=("flip",), test=("flip",))  # doctest: +SKIP
+>>> from mnistbench.augmentation import Augmented
+>>> model = Augmented(SVC(), train=("flip",), test=("flip",))
 """
 
 from __future__ import annotations
@@ -174,6 +175,46 @@ class Augmented(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         How many images ``estimator_`` was fitted on, copies included.
     image_shape_ : (int, int)
         The image shape used.
+    n_features_in_ : int
+        The number of features seen in ``fit``, height * width.
+
+    Raises
+    ------
+    ValueError
+        In ``fit``: an unknown transformation name, features that do not
+        make images of ``image_shape``, or ``support_vectors=True`` with an
+        estimator that does not end in a support vector machine.
+
+    See Also
+    --------
+    TRANSFORMS : The transformations, by name.
+    mnistbench.pipelines.get : ``hog_svm_flips`` and ``hog_svm_shifts`` use
+        virtual support vectors.
+
+    Examples
+    --------
+    An SVM fitted on 300 digits, and one refitted on its support vectors and
+    their one-pixel shifts (five times as many images):
+
+    >>> from mnistbench import data
+    >>> from mnistbench.augmentation import Augmented
+    >>> from mnistbench.svm import SVC
+    >>> ds = data.load("mnist-sample")
+    >>> X, y = ds.X_train[:300], ds.y_train[:300]
+    >>> plain = SVC().fit(X, y)
+    >>> virtual = Augmented(SVC(), train=("shift",), support_vectors=True).fit(X, y)
+    >>> len(plain.support_), virtual.n_augmented_
+    (284, 1420)
+    >>> for model in (plain, virtual):
+    ...     print(f"{model.score(ds.X_test, ds.y_test):.2f}")
+    0.83
+    0.88
+
+    With ``test``, each test image is classified by the decision function
+    averaged over it and its copies (test-time augmentation):
+
+    >>> Augmented(SVC(), train=("flip",), test=("flip", "shift"))
+    Augmented(estimator=SVC(), test=('flip', 'shift'))
     """
 
     def __init__(

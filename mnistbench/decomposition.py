@@ -27,11 +27,52 @@ class ComponentsWarning(UserWarning):
 
 
 class PCA(_PCA):
-    """scikit-learn's :class:`~sklearn.decomposition.PCA`, which fits
-    ``min(n_samples, n_features)`` components (``- 1`` with ``arpack``) when
-    an integer ``n_components`` asks for more, with a
-    :class:`ComponentsWarning`. The parameters are scikit-learn's; the
-    number fitted is ``n_components_``.
+    """scikit-learn's :class:`~sklearn.decomposition.PCA`, fitting what the data allows.
+
+    It fits ``min(n_samples, n_features)`` components (``- 1`` with
+    ``arpack``) when an integer ``n_components`` asks for more, with a
+    :class:`ComponentsWarning`; scikit-learn's PCA raises there. The same
+    pipeline must fit 40 images in the first rung of a halving search, a
+    learning curve's smallest training set, or 8x8 images (64 features);
+    ``mnistbench run`` records the warning in the row's ``warnings``. On
+    data larger than ``n_components`` the results are scikit-learn's,
+    unchanged.
+
+    Parameters
+    ----------
+    n_components : int, float, "mle" or None, default=None
+        As in scikit-learn; an int larger than the data allows fits as many
+        components as it allows, with a :class:`ComponentsWarning`, and is
+        left as given (``get_params`` and clones are unchanged).
+    copy, whiten, svd_solver, tol, iterated_power, n_oversamples
+        scikit-learn's, with the same defaults.
+    power_iteration_normalizer, random_state
+        scikit-learn's, with the same defaults.
+
+    Attributes
+    ----------
+    n_components_ : int
+        The number of components fitted.
+    components_, explained_variance_, explained_variance_ratio_, mean_
+        scikit-learn's.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The PCA this one is.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from mnistbench.decomposition import PCA
+    >>> X = np.random.default_rng(0).random((40, 64))  # 40 images of 8x8
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     pca = PCA(n_components=50).fit(X)
+    >>> pca.n_components_, pca.n_components
+    (40, 50)
+    >>> print(caught[0].message)
+    PCA(n_components=50) on 40 samples of 64 features: fitted 40 components
     """
 
     # Wherever scikit-learn's PCA fits, this one is the same computation, so

@@ -57,6 +57,13 @@ class RunError(MnistbenchError, ValueError):
 class RunPlan:
     """What a run is. Every field is checked when the plan is built.
 
+    Building one checks every argument, reads and checks a user's own data,
+    and builds every pipeline with ``params`` against scikit-learn's own
+    parameter constraints, so a bad run fails here, in one line, before any
+    job starts and before anything is written. The fields are normalised:
+    names become tuples without duplicates, paths ``pathlib.Path``, the
+    datasets their names. :func:`mnistbench.runner.run_plan` runs it.
+
     Parameters
     ----------
     pipelines : sequence of str
@@ -103,6 +110,54 @@ class RunPlan:
         Whether a missing dataset may be downloaded.
     plots : bool
         Whether to draw the plots after the run.
+
+    Attributes
+    ----------
+    configs : mapping of str to str
+        Each pipeline's definition hash (see
+        :func:`mnistbench.pipelines.fingerprint`), as built with ``params``.
+    own : mapping of str to Dataset
+        The datasets that are not registered, by name, loaded and checked.
+    on_dask : bool
+        Whether the jobs run on a Dask cluster.
+
+    Raises
+    ------
+    RunError
+        A bad argument: no pipeline, dataset or seed, a seed out of range, a
+        ``train_size`` larger than a dataset's training set, ``resume`` with
+        ``force``, a parameter scikit-learn refuses, an engine that is not
+        installed...
+    mnistbench.pipelines.UnknownPipelineError
+        A pipeline that is not registered.
+    UnknownDatasetError, DataError
+        A dataset that is neither registered nor readable.
+
+    See Also
+    --------
+    mnistbench.runner.run_plan : Run a plan.
+    mnistbench.runner.run : Build a plan and run it.
+
+    Examples
+    --------
+    >>> from mnistbench.plan import RunPlan
+    >>> plan = RunPlan(
+    ...     ["svm", "knn"], datasets=["mnist-sample"], seeds=[0, 1], train_size=1000
+    ... )
+    >>> for job in plan.jobs():
+    ...     print(job, job.n_train)
+    mnist-sample/svm seed 0 1000
+    mnist-sample/svm seed 1 1000
+    mnist-sample/knn seed 0 1000
+    mnist-sample/knn seed 1 1000
+
+    Nothing runs, and nothing is written, with a parameter scikit-learn
+    would refuse:
+
+    >>> RunPlan(["svm"], datasets=["mnist-sample"], params={"clf__C": -1})
+    Traceback (most recent call last):
+        ...
+    mnistbench.plan.RunError: pipeline 'svm' with clf__C=-1: The 'C' parameter ...
     """
 
     pipelines: Sequence[str]

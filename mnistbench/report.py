@@ -52,14 +52,58 @@ def build(
 ) -> Report:
     """Write ``out/report.html`` and ``out/report.md`` from ``out``'s runs.
 
+    For each dataset: the leaderboard (accuracy over seeds, bootstrap
+    intervals, times), McNemar's tests between every pair of pipelines
+    (Holm-corrected), the tuning searches, the accuracy/time trade-off, the
+    classes confused and the images misclassified, published results to
+    compare with, and where each row ran. Built only from what the runs
+    stored and the datasets' test sets; nothing is refitted. The HTML page
+    is self-contained (figures embedded); the Markdown file links its
+    figures from ``out/report_files/``. Each file is written whole or not
+    at all.
+
     Parameters
     ----------
-    out : path
+    out : path, default "results"
         A results folder (``mnistbench run --out``).
     datasets : list of str, optional
         Only these datasets (default: every dataset with an ok row).
     data_home : path, optional
         Where the datasets are cached (their test labels and images are read).
+
+    Returns
+    -------
+    Report
+        The paths of the HTML page (``html``), the Markdown file
+        (``markdown``) and the figures (``figures``), and the datasets
+        reported (``datasets``).
+
+    Raises
+    ------
+    ReportError
+        ``out`` cannot be written, has no ok row, or none of a dataset
+        asked for.
+    mnistbench._io.WriteError
+        A file could not be written; the message names it and why.
+
+    See Also
+    --------
+    mnistbench.runner.run : Fill a results folder.
+    mnistbench.compare.seed_summary : The leaderboard's numbers as a frame.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mnistbench import report, runner
+    >>> out = tempfile.mkdtemp()
+    >>> _ = runner.run(
+    ...     ["knn"], datasets=["mnist-sample"], train_size=500, out=out, plots=False
+    ... )
+    >>> built = report.build(out)
+    >>> built.html.name, built.markdown.name, built.datasets
+    ('report.html', 'report.md', ['mnist-sample'])
+    >>> print(built.markdown.read_text().splitlines()[0])
+    # mnistbench report
     """
     out = Path(out)
     html_path, md_path = out / "report.html", out / "report.md"

@@ -59,9 +59,56 @@ OnResult = Callable[[Job, dict], None]
 
 @dataclass
 class RunSummary:
-    """What a run did: this run's rows, the jobs it skipped, how many jobs
-    it ran at once, where (``"here"`` or the Dask cluster), and the jobs
-    another run into the same folder recorded first."""
+    """What a run did, as :func:`run` and :func:`run_plan` return it.
+
+    This run's rows, the jobs it skipped, how many jobs it ran at once,
+    where (``"here"`` or the Dask cluster), and the jobs another run into
+    the same folder recorded first. The functions never print.
+
+    Attributes
+    ----------
+    run_id : str
+        When the run started (UTC) and six random hex digits,
+        ``20260101T120000Z-3fa2c1``: the ``run_id`` of its rows.
+    out_dir : pathlib.Path
+        The results folder the rows were appended to.
+    rows : pandas.DataFrame
+        This run's leaderboard rows, one per job it recorded, in the order
+        the jobs finished, with the columns of
+        :data:`mnistbench.results.COLUMNS` (``accuracy``, ``fit_s``,
+        ``status``...).
+    skipped : list of Job
+        The jobs skipped because they already had an ok row (``resume``).
+    plots : list of pathlib.Path
+        The figures drawn.
+    n_jobs : int
+        How many jobs ran at once.
+    where : str
+        ``"here"``, or the Dask cluster the jobs ran on.
+    recorded_elsewhere : list of (Job, str)
+        Jobs that another run into the same folder recorded, with its run
+        id, while this one ran them: not recorded twice.
+    ok : bool
+        Whether every row's ``status`` is ``ok`` (True without rows).
+
+    See Also
+    --------
+    run : Run pipelines.
+    mnistbench.results.read_leaderboard : Every run's rows in a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mnistbench import runner
+    >>> out = tempfile.mkdtemp()
+    >>> summary = runner.run(
+    ...     ["knn"], datasets=["mnist-sample"], train_size=500, out=out, plots=False
+    ... )
+    >>> summary.ok, len(summary.rows), summary.skipped, summary.plots
+    (True, 1, [], [])
+    >>> summary.rows.loc[0, "run_id"] == summary.run_id
+    True
+    """
 
     run_id: str
     out_dir: Path
@@ -89,15 +136,85 @@ def run(
 ) -> RunSummary:
     """Fit and score pipelines; append one leaderboard row per job.
 
-    ``options`` are :class:`~mnistbench.plan.RunPlan`'s fields: ``datasets``
-    (default ``("mnist",)``), ``seeds``, ``params``, ``train_size``,
-    ``engine``, ``timeout``, ``repeat``, ``n_jobs``, ``scheduler``, ``cluster``, ``out``
-    (default ``"results"``), ``resume``, ``force``, ``data_home``,
-    ``download`` and ``plots``. The callbacks are :func:`run_plan`'s.
+    Every (dataset, pipeline, seed) is a job, run in a Python process of its
+    own under a hard timeout (or on a Dask cluster), and recorded as it
+    finishes: a row in ``out/leaderboard.csv`` and its test-set predictions
+    in ``out/predictions/``; then the plots are drawn in ``out/plots/``. A
+    run killed mid-way keeps every finished job's row; run it again with
+    ``resume=True``. A job's own failure (an exception, a timeout, a crash)
+    raises nothing: its row says so (``status``, ``error``). The command
+    line's ``mnistbench run`` is this function.
+
+    Parameters
+    ----------
+    pipeline_names : sequence of str
+        Registered pipeline names (see :func:`mnistbench.pipelines.available`).
+    download_progress : callable, optional
+        Makes a progress bar per file downloaded (see
+        :func:`mnistbench.data.load`).
+    on_start : callable, optional
+        ``on_start(jobs)``, called once the jobs to run are known.
+    on_result : callable, optional
+        ``on_result(job, row)``, called as each job is recorded.
+    **options
+        :class:`~mnistbench.plan.RunPlan`'s fields: ``datasets`` (default
+        ``("mnist",)``), ``seeds``, ``params``, ``train_size``, ``engine``,
+        ``timeout``, ``repeat``, ``n_jobs``, ``scheduler``, ``cluster``,
+        ``out`` (default ``"results"``), ``resume``, ``force``,
+        ``data_home``, ``download``, ``plots``, ``test_fraction`` and
+        ``image_shape``.
 
     Returns
     -------
     RunSummary
+        This run's rows, the jobs it skipped, the figures it drew.
+
+    Raises
+    ------
+    RunError
+        A bad option, an unwritable ``out``, or jobs that already have ok
+        rows there without ``resume`` or ``force``; raised before any job
+        starts.
+    mnistbench.pipelines.UnknownPipelineError
+        A pipeline that is not registered.
+    UnknownDatasetError, DownloadError, DataError
+        A dataset that cannot be loaded.
+
+    See Also
+    --------
+    run_plan : Run a :class:`~mnistbench.plan.RunPlan` built beforehand.
+    mnistbench.results.read_leaderboard : Every run's rows in a folder.
+    mnistbench.report.build : A report of a results folder.
+
+    Examples
+    --------
+    One job: k-NN fitted on 500 of mnist-sample's training images (each job
+    starts a new Python, which takes a few seconds):
+
+    >>> import tempfile
+    >>> from mnistbench import runner
+    >>> out = tempfile.mkdtemp()
+    >>> summary = runner.run(
+    ...     ["knn"], datasets=["mnist-sample"], train_size=500, out=out
+    ... )
+    >>> summary.rows[["pipeline", "n_train", "seed", "accuracy", "status"]]
+      pipeline  n_train  seed  accuracy status
+    0      knn      500     0     0.86...     ok
+    >>> [path.name for path in summary.plots]
+    ['knn-confusion.png', 'accuracy-vs-time.png']
+
+    Running it again skips the jobs that have an ok row with ``resume``, and
+    runs them again with ``force``; without either, it refuses:
+
+    >>> again = runner.run(
+    ...     ["knn"], datasets=["mnist-sample"], train_size=500, out=out, resume=True
+    ... )
+    >>> len(again.rows), [str(job) for job in again.skipped]
+    (0, ['mnist-sample/knn seed 0'])
+    >>> runner.run(["knn"], datasets=["mnist-sample"], train_size=500, out=out)
+    Traceback (most recent call last):
+        ...
+    mnistbench.plan.RunError: 1 of 1 jobs already have ok rows in ...
     """
     plan = RunPlan(pipeline_names, **options)
     return run_plan(
@@ -118,11 +235,61 @@ def run_plan(
 ) -> RunSummary:
     """Run ``plan``'s jobs; append one leaderboard row per job to ``plan.out``.
 
-    ``executor`` runs the jobs (default: the one the plan asks for, see
-    :func:`mnistbench.executors.for_plan`). ``download_progress`` makes a
-    progress bar per file downloaded (see :func:`mnistbench.data.load`);
-    ``on_start(jobs)`` is called once the jobs to run are known,
-    ``on_result(job, row)`` as each one is recorded.
+    The same wherever the jobs run: it asks the executor for its capacity,
+    streams (job, result) pairs from it, and records each one as a
+    leaderboard row with its predictions
+    (:func:`mnistbench.results.record_job`); then it draws the plots.
+
+    Parameters
+    ----------
+    plan : RunPlan
+        What to run, checked when it was built.
+    executor : mnistbench.executors.Executor, optional
+        Runs the jobs; default the one the plan asks for (see
+        :func:`mnistbench.executors.for_plan`).
+    download_progress : callable, optional
+        Makes a progress bar per file downloaded (see
+        :func:`mnistbench.data.load`).
+    on_start : callable, optional
+        ``on_start(jobs)``, called once the jobs to run are known (in the
+        order they start).
+    on_result : callable, optional
+        ``on_result(job, row)``, called as each job is recorded; ``row`` is
+        the leaderboard row as a dict (``{"status": "recorded", ...}`` for a
+        job another run recorded first).
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    RunError
+        An unwritable ``plan.out``, or jobs that already have ok rows there
+        without ``resume`` or ``force``; raised before any job starts.
+    UnknownDatasetError, DownloadError, DataError
+        A dataset that cannot be loaded.
+
+    See Also
+    --------
+    run : Build the plan from keyword arguments and run it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mnistbench import runner
+    >>> from mnistbench.plan import RunPlan
+    >>> plan = RunPlan(
+    ...     ["knn"],
+    ...     datasets=["mnist-sample"],
+    ...     train_size=500,
+    ...     out=tempfile.mkdtemp(),
+    ...     plots=False,
+    ... )
+    >>> def show(job, row):
+    ...     print(job, row["status"], row["n_train"])
+    >>> summary = runner.run_plan(plan, on_result=show)
+    mnist-sample/knn seed 0 ok 500
     """
     _refuse_early(plan)
     executor = executors.for_plan(plan) if executor is None else executor

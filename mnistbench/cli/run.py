@@ -52,7 +52,8 @@ __all__ = ["leaderboard", "run"]
 @datasets_option(
     ("mnist",),
     "Dataset to run on (repeatable): a registered name, or your own data as a "
-    "PATH: a folder of IDX files, a .npz, CSV files (see the guide, Datasets and your own data).",
+    "PATH: a folder of IDX files, a .npz, CSV files (see the guide's page "
+    "Datasets and your own data).",
     metavar="NAME|PATH",
 )
 @test_fraction_option

@@ -101,6 +101,36 @@ def between(
         A side without a leaderboard, no job in common, a dataset whose test
         set differs between the sides, or predictions that do not score as
         their rows say.
+
+    See Also
+    --------
+    time_change : Whether two sets of timings differ.
+    markdown : The comparison as a Markdown table.
+
+    Examples
+    --------
+    The same job run twice, into two folders: before and after an upgrade,
+    say. The job is seeded, so its predictions are the same:
+
+    >>> import tempfile
+    >>> from mnistbench import compare, runner
+    >>> before, after = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> for out in (before, after):
+    ...     _ = runner.run(
+    ...         ["knn"], datasets=["mnist-sample"], train_size=500, out=out, plots=False
+    ...     )
+    >>> frame = compare.between(before, after)
+    >>> frame[["pipeline", "n_train", "accuracy_a", "accuracy_b", "changed"]]
+      pipeline  n_train  accuracy_a  accuracy_b  changed
+    0      knn      500     0.86...     0.86...      0.0
+    >>> float(frame.loc[0, "mcnemar_p"])
+    1.0
+
+    With one timing a side, the ratio of the times alone decides whether a
+    job is *slower* or *faster* (run with ``repeat=3`` or more for a test):
+
+    >>> frame.loc[0, "time_rule"]
+    'ranges (1 vs 1)'
     """
     if not (isinstance(factor, (int, float)) and factor >= 1):
         raise CompareError(f"--factor must be a number of at least 1, got {factor}")

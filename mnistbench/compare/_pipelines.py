@@ -94,9 +94,54 @@ def _search_texts(tuned: pd.DataFrame) -> pd.Series:
 
 
 def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Per configuration (pipeline and engine; training size and params where
+    """Accuracy over seeds, and times, per configuration of a dataset's runs.
+
+    Per configuration (pipeline and engine; training size and params where
     they vary): accuracy mean and standard deviation over seeds (the latest ok
-    row of each seed), mean fit and predict seconds, ran_on."""
+    row of each seed), mean fit and predict seconds, ran_on.
+
+    A search's chosen configuration is labelled ``svm (tuned)``, beside the
+    default's ``svm``, whatever params it chose.
+
+    Parameters
+    ----------
+    board : pandas.DataFrame
+        A leaderboard, as :func:`mnistbench.results.read_leaderboard` reads
+        it; only its ok rows count.
+    dataset : str
+        The dataset whose rows are summarised.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per configuration, most accurate first, with the columns
+        ``label``, ``pipeline``, ``engine``, ``params``, ``n_train``,
+        ``n_seeds``, ``accuracy_mean``, ``accuracy_std`` (NaN for one seed),
+        ``fit_s``, ``predict_s`` and ``ran_on``; empty without ok rows.
+
+    See Also
+    --------
+    pairwise_mcnemar : Which differences between pipelines are significant.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mnistbench import compare, results, runner
+    >>> out = tempfile.mkdtemp()
+    >>> _ = runner.run(
+    ...     ["knn"],
+    ...     datasets=["mnist-sample"],
+    ...     seeds=[0, 1],
+    ...     train_size=500,
+    ...     out=out,
+    ...     plots=False,
+    ... )
+    >>> board = results.read_leaderboard(out)
+    >>> summary = compare.seed_summary(board, "mnist-sample")
+    >>> summary[["label", "n_train", "n_seeds", "accuracy_mean", "accuracy_std"]]
+      label  n_train  n_seeds  accuracy_mean  accuracy_std
+    0   knn      500        2         0.8...        0.0...
+    """
     ok = _ok_rows(board, dataset)
     columns = [
         "label", "pipeline", "engine", "params", "n_train", "n_seeds",
@@ -200,8 +245,42 @@ def _read_prediction(path: Path, n_test: int) -> tuple[str, np.ndarray | None]:
 def pairwise_mcnemar(y_true, predictions: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """McNemar's exact test for every pair, with Holm-adjusted p-values.
 
-    One row per pair (a, b): images only a got right, only b, the raw and the
-    adjusted p-value, and whether the difference is significant at ``ALPHA``.
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        The test labels.
+    predictions : mapping of str to array-like of shape (n,)
+        Each classifier's predictions of the same test images, by label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair (a, b), in the order of ``predictions``: ``a``,
+        ``b``, the images only a got right (``a_only``), only b
+        (``b_only``), the raw and the Holm-adjusted p-value (``pvalue``,
+        ``pvalue_holm``, adjusted over all the pairs), and whether the
+        difference is significant at ``ALPHA`` (``significant``).
+
+    See Also
+    --------
+    mcnemar : The test of one pair.
+    holm : The correction.
+    mcnemar_matrix : The adjusted p-values as a matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnistbench import compare
+    >>> y_true = np.arange(20) % 10
+    >>> a, b, c = y_true.copy(), y_true.copy(), y_true.copy()
+    >>> b[:6] = 9 - y_true[:6]  # wrong on images 0 to 5
+    >>> c[:5] = 9 - y_true[:5]  # wrong on images 0 to 4 and 10
+    >>> c[10] = 9 - y_true[10]
+    >>> compare.pairwise_mcnemar(y_true, {"a": a, "b": b, "c": c})
+       a  b  a_only  b_only   pvalue  pvalue_holm  significant
+    0  a  b       6       0  0.03125      0.09375        False
+    1  a  c       6       0  0.03125      0.09375        False
+    2  b  c       1       1  1.00000      1.00000        False
     """
     pairs = list(combinations(predictions, 2))
     tests = [mcnemar(y_true, predictions[a], predictions[b]) for a, b in pairs]

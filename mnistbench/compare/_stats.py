@@ -40,7 +40,46 @@ class McNemar:
 
 
 def mcnemar(y_true, pred_a, pred_b) -> McNemar:
-    """McNemar's exact test between predictions ``pred_a`` and ``pred_b``."""
+    """McNemar's exact test between predictions ``pred_a`` and ``pred_b``.
+
+    Only the test images on which the two disagree about being right count:
+    under the null hypothesis that A and B are equally accurate, each of
+    them is as likely to be one that only A got right as one that only B
+    got right.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        The test labels.
+    pred_a, pred_b : array-like of shape (n,)
+        Two classifiers' predictions of the same test images.
+
+    Returns
+    -------
+    McNemar
+        ``a_only``, ``b_only`` and the two-sided exact ``pvalue`` (1.0 when
+        the two are never right on different images).
+
+    Raises
+    ------
+    ValueError
+        The three arrays differ in length.
+
+    See Also
+    --------
+    pairwise_mcnemar : Every pair of a set of predictions, Holm-corrected.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnistbench import compare
+    >>> y_true = np.arange(20) % 10
+    >>> pred_a = y_true.copy()
+    >>> pred_b = y_true.copy()
+    >>> pred_b[:6] = 9 - y_true[:6]  # B gets six images wrong that A gets right
+    >>> compare.mcnemar(y_true, pred_a, pred_b)
+    McNemar(a_only=6, b_only=0, pvalue=0.03125)
+    """
     from scipy.stats import binomtest
 
     y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
@@ -58,7 +97,30 @@ def mcnemar(y_true, pred_a, pred_b) -> McNemar:
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm's step-down adjusted p-values (family-wise error), in input order."""
+    """Holm's step-down adjusted p-values (family-wise error), in input order.
+
+    The ``i``-th smallest of ``m`` p-values is multiplied by ``m - i``
+    (``i`` from 0), each kept at least as large as the one before and at
+    most 1. Rejecting where the adjusted value is below ``alpha`` keeps the
+    chance of any false rejection at most ``alpha``, whatever the
+    dependence between the tests.
+
+    Parameters
+    ----------
+    pvalues : sequence of float
+        The raw p-values of a family of tests.
+
+    Returns
+    -------
+    numpy.ndarray
+        The adjusted p-values, in the order given.
+
+    Examples
+    --------
+    >>> from mnistbench import compare
+    >>> compare.holm([0.01, 0.04, 0.03])
+    array([0.03, 0.06, 0.06])
+    """
     p = np.asarray(pvalues, dtype=float)
     m = len(p)
     if m == 0:
@@ -79,7 +141,43 @@ def bootstrap_interval(
     n_resamples: int = 2000,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the accuracy, resampling test images."""
+    """Percentile bootstrap interval of the accuracy, resampling test images.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        The test labels and one classifier's predictions.
+    confidence : float, default 0.95
+        The interval's confidence level.
+    n_resamples : int, default 2000
+        Bootstrap resamples of the test images.
+    seed : int, default 0
+        Seed of the resampling: the same inputs give the same interval.
+
+    Returns
+    -------
+    (float, float)
+        The interval's low and high ends; both the accuracy (1.0 or 0.0)
+        when every prediction is right, or every one wrong.
+
+    See Also
+    --------
+    accuracy_intervals : The accuracy and its interval for each of a set
+        of predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnistbench import compare
+    >>> y_true = np.arange(1000) % 10
+    >>> wrong = np.random.default_rng(0).random(1000) < 0.1
+    >>> y_pred = np.where(wrong, (y_true + 1) % 10, y_true)
+    >>> float(np.mean(y_pred == y_true))
+    0.911
+    >>> low, high = compare.bootstrap_interval(y_true, y_pred)
+    >>> round(low, 3), round(high, 3)
+    (0.893, 0.928)
+    """
     from scipy.stats import bootstrap
 
     correct = (np.asarray(y_pred) == np.asarray(y_true)).astype(float)

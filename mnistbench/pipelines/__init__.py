@@ -4,9 +4,11 @@ Every registered pipeline has the same three steps, ``scale``, ``reduce`` and
 ``clf`` (a step a pipeline does not need is ``"passthrough"``), so ``clf__C`` or
 ``reduce=PCA(50)`` mean the same thing whichever pipeline they are given to.
 
->>> from mnistbench import pipelines
+>>> from mnistbench import data, pipelines
+>>> ds = data.load("mnist-sample")   # 4,000 + 1,000 real MNIST digits, no network
 >>> pipe = pipelines.get("svm", clf__C=5)   # a plain, unfitted sklearn Pipeline
->>> pipe.fit(X_train, y_train).score(X_test, y_test)  # doctest: +SKIP
+>>> pipe.fit(ds.X_train[:1000], ds.y_train[:1000]).score(ds.X_test, ds.y_test)
+0.93...
 
 Each pipeline belongs to a group. ``mnistbench run --all`` runs the ``core``
 group (the five classic baselines, and plugins); ``--group sota`` runs the
@@ -24,8 +26,12 @@ distribution, allowed by scikit-learn); the built-in ones on first use.
 :func:`space` returns a copy, :func:`describe_space` says it in words:
 
 >>> from scipy.stats import loguniform
+>>> def my_svm():
+...     return pipelines.get("svm")
 >>> space = {"clf__C": loguniform(1, 100), "clf__gamma": [0.01, 0.1]}
->>> pipelines.register("my_svm", my_factory, space=space)  # doctest: +SKIP
+>>> pipelines.register("my_svm", my_svm, space=space).space["clf__gamma"]
+[0.01, 0.1]
+>>> pipelines.unregister("my_svm")
 >>> pipelines.space("svm")["clf__gamma"]
 ['scale', 0.005, 0.01, 0.02, 0.04, 0.08]
 
@@ -117,8 +123,29 @@ class UnknownPipelineError(MnistbenchError, ValueError):
 
 @dataclass(frozen=True)
 class PipelineInfo:
-    """A registered pipeline: its name, factory, documentation and search
-    space (a read-only mapping, or None)."""
+    """A registered pipeline, as :func:`info` returns it.
+
+    Its name, factory, documentation and search space.
+
+    Attributes
+    ----------
+    name : str
+        The registered name.
+    factory : callable
+        Returns a new, unfitted ``Pipeline`` (see :func:`get`).
+    summary : str
+        One line for listings.
+    source : str
+        ``"mnistbench"`` for the built-in pipelines, ``"user"`` (or what
+        :func:`register` was given) for others, ``"plugin MODULE:NAME"`` for
+        a plugin's.
+    group : str
+        The group it belongs to (see :func:`groups`).
+    space : mapping or None
+        The search space, read-only (:func:`space` returns a copy).
+    doc : str
+        The factory's docstring, dedented (``summary`` if it has none).
+    """
 
     name: str
     factory: Factory
@@ -151,21 +178,80 @@ def register(
     group: str = DEFAULT_GROUP,
     space: Mapping | None = None,
 ) -> PipelineInfo:
-    """Register ``factory`` under ``name``, in ``group``, with its search
-    ``space``.
+    """Register ``factory`` under ``name``, in ``group``, with its search ``space``.
 
     To run isolated (each job in its own process), ``factory`` must be
-    picklable: a module-level function, not a lambda or closure. The
+    picklable: a module-level function of an importable module, not a
+    lambda, a closure or a function typed in an interactive session. The
     ``core`` group is what ``mnistbench run --all`` runs; any other group
     name runs with ``--group NAME``.
 
-    ``space`` maps parameter names to a non-empty list of candidate values
-    or a frozen ``scipy.stats`` distribution; without it, the factory's
-    ``space`` attribute is used, if any. It is checked here against a
-    pipeline from ``factory``: every name must be one of its parameters,
-    and every candidate, and 20 draws of every distribution, must pass
-    scikit-learn's parameter constraints; a bad space raises
-    :class:`SpaceError` and nothing is registered.
+    Parameters
+    ----------
+    name : str
+        The pipeline's name, as :func:`get` and ``mnistbench run`` take it.
+    factory : callable
+        Called with no argument, returns a new, unfitted
+        ``sklearn.pipeline.Pipeline``, best with the steps ``scale``,
+        ``reduce`` and ``clf`` (see :func:`make`). Its docstring is what
+        :func:`describe` shows.
+    summary : str, optional
+        One line for listings; default the first line of ``factory``'s
+        docstring, else ``name``.
+    overwrite : bool, default False
+        Replace a pipeline registered under ``name``; without it, that is an
+        error.
+    source : str, default "user"
+        Where the pipeline comes from, as listings show it.
+    group : str, default "core"
+        The group it belongs to (see :func:`groups`).
+    space : mapping, optional
+        Parameter names mapped to a non-empty list of candidate values or a
+        frozen ``scipy.stats`` distribution; without it, the factory's
+        ``space`` attribute is used, if any. It is checked here against a
+        pipeline from ``factory``: every name must be one of its parameters,
+        and every candidate, and 20 draws of every distribution, must pass
+        scikit-learn's parameter constraints.
+
+    Returns
+    -------
+    PipelineInfo
+        The new registry entry.
+
+    Raises
+    ------
+    SpaceError
+        ``space`` does not fit the pipeline; nothing is registered.
+    ValueError
+        ``name`` or ``group`` is empty, or ``name`` is taken and
+        ``overwrite`` is false.
+    TypeError
+        ``factory`` is not callable.
+
+    See Also
+    --------
+    unregister : Remove a registered pipeline.
+    make : A ``Pipeline`` with the fixed step names.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import RidgeClassifier
+    >>> from mnistbench import pipelines
+    >>> from mnistbench.decomposition import PCA
+    >>> def ridge():
+    ...     "Ridge classifier on 50 principal components."
+    ...     return pipelines.make(reduce=PCA(n_components=50), clf=RidgeClassifier())
+    >>> entry = pipelines.register(
+    ...     "ridge", ridge, group="linear", space={"clf__alpha": [0.1, 1.0, 10.0]}
+    ... )
+    >>> entry.summary
+    'Ridge classifier on 50 principal components.'
+    >>> pipelines.available(group="linear")
+    ['ridge']
+    >>> pipelines.get("ridge", clf__alpha=10.0)
+    Pipeline(steps=[('scale', 'passthrough'), ('reduce', PCA(n_components=50)),
+                    ('clf', RidgeClassifier(alpha=10.0))])
+    >>> pipelines.unregister("ridge")
     """
     if not name or not isinstance(name, str):
         raise ValueError(f"pipeline name must be a non-empty string, got {name!r}")
@@ -228,8 +314,36 @@ def _load_plugins() -> None:
 def available(group: str | None = None) -> list[str]:
     """Registered pipeline names, the built-in ones first, then plugins.
 
-    With ``group``, only that group's names; raises UnknownPipelineError for
-    a group that has none.
+    The first call loads the plugins (the entry points of the group
+    ``mnistbench.pipelines``); a plugin that fails to load, or whose name is
+    taken, is left out with a ``RuntimeWarning``.
+
+    Parameters
+    ----------
+    group : str, optional
+        Only the names of this group (see :func:`groups`); default all.
+
+    Returns
+    -------
+    list of str
+        In registration order.
+
+    Raises
+    ------
+    UnknownPipelineError
+        No registered pipeline is in ``group``.
+
+    See Also
+    --------
+    groups, info, get
+
+    Examples
+    --------
+    >>> from mnistbench import pipelines
+    >>> pipelines.available()[:5]
+    ['logreg', 'svm', 'rf', 'knn', 'pca_mlp']
+    >>> pipelines.available(group="sota")
+    ['deskew_knn', 'hog_knn', 'deskew_svm', 'hog_svm']
     """
     _load_plugins()
     if group is None:
@@ -243,13 +357,62 @@ def available(group: str | None = None) -> list[str]:
 
 
 def groups() -> list[str]:
-    """The groups of the registered pipelines, in order of first appearance."""
+    """The groups of the registered pipelines, in order of first appearance.
+
+    ``mnistbench run --all`` runs the ``core`` group (the five classic
+    baselines, and plugins); ``--group NAME`` runs another one.
+
+    Returns
+    -------
+    list of str
+
+    See Also
+    --------
+    available : The names of a group's pipelines.
+
+    Examples
+    --------
+    >>> from mnistbench import pipelines
+    >>> pipelines.groups()
+    ['core', 'sota', 'sota-plus']
+    """
     _load_plugins()
     return list(dict.fromkeys(entry.group for entry in _REGISTRY.values()))
 
 
 def info(name: str) -> PipelineInfo:
-    """The registry entry of ``name``; raises UnknownPipelineError."""
+    """The registry entry of ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A registered pipeline name (see :func:`available`).
+
+    Returns
+    -------
+    PipelineInfo
+        Its name, factory, one-line summary, source (``"mnistbench"``,
+        ``"user"`` or the plugin), group and search space (a read-only
+        mapping, or None).
+
+    Raises
+    ------
+    UnknownPipelineError
+        ``name`` is not registered.
+
+    Examples
+    --------
+    >>> from mnistbench import pipelines
+    >>> entry = pipelines.info("svm")
+    >>> entry.summary
+    'RBF-kernel support vector machine on the first 60 principal components.'
+    >>> entry.group, entry.source
+    ('core', 'mnistbench')
+    >>> pipelines.info("svn")
+    Traceback (most recent call last):
+        ...
+    mnistbench.pipelines.UnknownPipelineError: unknown pipeline 'svn'; valid names: ...
+    """
     _load_plugins()
     try:
         return _REGISTRY[name]
@@ -260,17 +423,80 @@ def info(name: str) -> PipelineInfo:
 
 
 def describe(name: str) -> str:
-    """The pipeline's documentation paragraph."""
+    """The pipeline's documentation: its factory's docstring.
+
+    For the built-in pipelines it says what changed from the classic
+    configuration, why, and the published result it compares to.
+
+    Parameters
+    ----------
+    name : str
+        A registered pipeline name (see :func:`available`).
+
+    Returns
+    -------
+    str
+        The factory's docstring, dedented (its summary if it has none).
+
+    Raises
+    ------
+    UnknownPipelineError
+        ``name`` is not registered.
+
+    Examples
+    --------
+    >>> from mnistbench import pipelines
+    >>> print(pipelines.describe("knn"))
+    k-nearest neighbours (k=5, distance-weighted) on 50 principal components.
+    <BLANKLINE>
+    Classic configuration: k=5 on the 784 pixels, brute force. Distances on
+    ...
+    """
     return info(name).doc
 
 
 def space(name: str) -> dict:
-    """A copy of the search space of ``name``: parameter names mapped to a
-    list of candidate values or a ``scipy.stats`` distribution, for
-    ``sklearn.model_selection.ParameterSampler``.
+    """A copy of the search space of ``name``, as ``mnistbench tune`` draws from it.
 
-    Raises UnknownPipelineError, or NoSpaceError for a pipeline registered
-    without a space.
+    A built-in pipeline's space is checked against its pipeline on first
+    use (see :func:`register`).
+
+    Parameters
+    ----------
+    name : str
+        A registered pipeline name (see :func:`available`).
+
+    Returns
+    -------
+    dict
+        Parameter names mapped to a list of candidate values or a frozen
+        ``scipy.stats`` distribution, for
+        ``sklearn.model_selection.ParameterSampler``; the caller's to change.
+
+    Raises
+    ------
+    UnknownPipelineError
+        ``name`` is not registered.
+    NoSpaceError
+        The pipeline was registered without a space.
+    SpaceError
+        A built-in space does not fit its pipeline (with this scikit-learn).
+
+    See Also
+    --------
+    describe_space : The space in words.
+    mnistbench.tuning.tune : Tune pipelines in their spaces.
+
+    Examples
+    --------
+    >>> from mnistbench import pipelines
+    >>> space = pipelines.space("knn")
+    >>> list(space)
+    ['reduce__n_components', 'clf__n_neighbors', 'clf__weights']
+    >>> space["clf__weights"]
+    ['uniform', 'distance']
+    >>> pipelines.describe_space(space)[1]
+    ('clf__n_neighbors', 'randint(1, 16)')
     """
     entry = info(name)
     if entry.space is None:
@@ -289,8 +515,53 @@ def space(name: str) -> dict:
 def get(name: str, **params) -> Pipeline:
     """A new, unfitted ``Pipeline`` for ``name``, with ``params`` set on it.
 
-    Parameters use scikit-learn's ``step__param`` names, e.g.
-    ``get("svm", clf__C=10)`` or ``get("logreg", reduce=PCA(50))``.
+    Each call asks the registered factory for a new pipeline.
+
+    Parameters
+    ----------
+    name : str
+        A registered pipeline name (see :func:`available`).
+    **params
+        Set with ``Pipeline.set_params``, in scikit-learn's ``step__param``
+        names, e.g. ``get("svm", clf__C=10)``, or whole steps, e.g.
+        ``get("logreg", reduce=PCA(50))``. The steps are ``scale``,
+        ``reduce`` and ``clf`` in every registered pipeline, so a name means
+        the same whichever pipeline it is given to.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Unfitted.
+
+    Raises
+    ------
+    UnknownPipelineError
+        ``name`` is not registered, or a parameter is not one of the
+        pipeline's.
+    TypeError
+        The factory did not return a ``Pipeline``.
+
+    See Also
+    --------
+    available : The registered names.
+    describe : Why a pipeline's defaults are what they are.
+    space : The parameters ``mnistbench tune`` searches, and their values.
+
+    Examples
+    --------
+    >>> from mnistbench import data, pipelines
+    >>> pipe = pipelines.get("knn", clf__n_neighbors=3)
+    >>> [step for step, _ in pipe.steps]
+    ['scale', 'reduce', 'clf']
+    >>> pipe.get_params()["clf__n_neighbors"]
+    3
+    >>> ds = data.load("mnist-sample")
+    >>> pipe.fit(ds.X_train[:2000], ds.y_train[:2000]).score(ds.X_test, ds.y_test)
+    0.92...
+    >>> pipelines.get("knn", clf__k=3)
+    Traceback (most recent call last):
+        ...
+    mnistbench.pipelines.UnknownPipelineError: pipeline 'knn': bad parameter (...)
     """
     entry = info(name)
     pipe = entry.factory()

@@ -27,8 +27,54 @@ from mnistbench.results._schema import (
 def read_leaderboard(out_dir: str | os.PathLike) -> pd.DataFrame:
     """Read ``out_dir/leaderboard.csv``, checking every row.
 
-    Returns an empty frame with the right columns if the file does not exist.
-    Raises LeaderboardError, naming the line, for any malformed row.
+    A leaderboard written by an older mnistbench (one of
+    :data:`OLDER_HEADERS`) is read too, the columns it lacks empty.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        A results folder (``mnistbench run --out``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per line, the columns of :data:`COLUMNS` in that order, each
+        parsed to its type (nullable ``Int64`` for integers, ``float64``,
+        ``object`` for text; empty cells are missing values). An empty frame
+        with those columns if the file does not exist.
+
+    Raises
+    ------
+    LeaderboardError
+        A malformed row (the message names its line), a header that is not
+        a leaderboard's, or a file that is not a regular file, not UTF-8
+        text or cannot be read.
+
+    See Also
+    --------
+    best_rows : The most accurate ok row per pipeline.
+    mnistbench.compare.seed_summary : Accuracy over seeds, per pipeline.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mnistbench import results
+    >>> out = tempfile.mkdtemp()
+    >>> board = results.read_leaderboard(out)  # no run yet
+    >>> board.empty, list(board.columns[:4])
+    (True, ['run_id', 'timestamp_utc', 'job_key', 'dataset'])
+
+    A run appends a row per job (:func:`mnistbench.runner.run`); here one
+    row, by hand, its other columns empty:
+
+    >>> row = {"dataset": "mnist-sample", "pipeline": "knn", "n_train": 500}
+    >>> results.append_row(out, {**row, "accuracy": 0.864, "status": "ok"})
+    >>> board = results.read_leaderboard(out)
+    >>> board[["dataset", "pipeline", "n_train", "accuracy", "fit_s", "status"]]
+            dataset pipeline  n_train  accuracy  fit_s status
+    0  mnist-sample      knn      500     0.864    NaN     ok
+    >>> board["n_train"].dtype, board["fit_s"].dtype
+    (Int64Dtype(), dtype('float64'))
     """
     path = Path(out_dir) / LEADERBOARD
     if not path.exists():

@@ -50,7 +50,35 @@ OnResult = Callable[[str, Job, dict], None]
 
 @dataclass
 class TuneSummary:
-    """What a tuning run did and found."""
+    """What a tuning run did and found, as :func:`tune` returns it.
+
+    Attributes
+    ----------
+    run_id : str
+        The run's id, as in its rows.
+    out_dir : pathlib.Path
+        The results folder (``leaderboard.csv``, ``trials.csv``,
+        ``refits.csv``).
+    trials : pandas.DataFrame
+        Every trial of this run's searches (reused ones too), as in
+        ``trials.csv``: candidate, params, fold, validation score, times.
+    best_params : dict
+        (dataset, pipeline) -> the chosen params (``{}`` for the default).
+    rows : pandas.DataFrame
+        The default's and the tuned configuration's leaderboard rows.
+    table : pandas.DataFrame
+        One row per search, with the columns of :data:`TABLE_COLUMNS` (see
+        :func:`tuning_table`).
+    reused_trials : int
+        Trials read back from ``trials.csv`` (``resume``), not run again.
+    where : str
+        ``"here"``, or the Dask cluster the jobs ran on.
+    failed : list of str
+        What failed: a search none of whose candidates was scored, a refit
+        that did not end ok.
+    ok : bool
+        Whether nothing failed.
+    """
 
     run_id: str
     out_dir: Path
@@ -78,10 +106,86 @@ def tune(
     on_result: OnResult | None = None,
     **options,
 ) -> TuneSummary:
-    """Tune pipelines with the same budget each, on the training set alone;
-    refit each choice on the whole training set and score it on the test
-    set. ``options`` are :meth:`TunePlan.build`'s. Returns a
-    :class:`TuneSummary`; never prints."""
+    """Tune pipelines with the same budget each, on the training set alone.
+
+    Each choice is refitted on the whole training set and scored once on the
+    test set. Each pipeline's search draws candidates from its search space
+    (:func:`mnistbench.pipelines.space`), candidate 0 being the registered
+    default, and scores each on stratified folds of the training set (or a
+    validation share): trials, run as jobs like ``mnistbench run``'s and
+    recorded in ``out/trials.csv`` as they finish. The best-on-validation
+    candidate, and the default, are then refitted on the whole training set
+    and scored once on the test set, which the search never sees: two
+    leaderboard rows. The command line's ``mnistbench tune`` is this
+    function.
+
+    Parameters
+    ----------
+    pipeline_names : sequence of str
+        Registered pipeline names, each with a search space.
+    download_progress : callable, optional
+        Makes a progress bar per file downloaded (see
+        :func:`mnistbench.data.load`).
+    on_result : callable, optional
+        ``on_result(kind, job, row)`` as each job is recorded; ``kind`` is
+        ``"trial"``, ``"default"``, ``"tuned"`` or ``"curve"``.
+    **options
+        :meth:`TunePlan.build`'s: the search's ``budget`` (candidates per
+        pipeline, default 10) or ``budget_cpu`` (CPU seconds of trials per
+        pipeline), ``cv`` (folds, default 3) or ``val_fraction``,
+        ``search`` (``"random"`` or ``"halving"``), ``seed``,
+        ``search_size`` and ``curves``; and
+        :class:`~mnistbench.plan.RunPlan`'s fields but ``seeds``,
+        ``params``, ``train_size``, ``repeat`` and ``plots``: ``datasets``,
+        ``engine``, ``timeout``, ``n_jobs``, ``out``, ``resume``...
+
+    Returns
+    -------
+    TuneSummary
+        The trials, the chosen params, the two rows of each search and the
+        table that compares them; nothing is printed.
+
+    Raises
+    ------
+    TuneError
+        A bad search option, or a training set the search cannot split.
+    mnistbench.plan.RunError
+        A bad run option (as for :func:`mnistbench.runner.run`).
+    mnistbench.pipelines.NoSpaceError
+        A pipeline registered without a search space.
+    TypeError
+        An option that tuning does not take (``seeds``, ``train_size``...).
+
+    See Also
+    --------
+    mnistbench.pipelines.space : A pipeline's search space.
+    tuning_table : The table of a results folder's searches.
+
+    Examples
+    --------
+    Two candidates for k-NN, the default and one drawn from its space,
+    scored on a validation share of 500 training images; both refitted on
+    all 4,000 and scored on the test set:
+
+    >>> import tempfile
+    >>> from mnistbench.tuning import tune
+    >>> found = tune(
+    ...     ["knn"],
+    ...     datasets=["mnist-sample"],
+    ...     budget=2,
+    ...     val_fraction=0.2,
+    ...     search_size=500,
+    ...     curves=False,
+    ...     out=tempfile.mkdtemp(),
+    ... )
+    >>> found.ok, len(found.trials)
+    (True, 2)
+    >>> found.table[["pipeline", "trials", "default_accuracy", "tuned_accuracy"]]
+      pipeline  trials  default_accuracy  tuned_accuracy
+    0      knn       2             0.9...           0.9...
+    >>> found.best_params
+    {('mnist-sample', 'knn'): {...}}
+    """
     plan = TunePlan.build(pipeline_names, **options)
     return tune_plan(plan, download_progress=download_progress, on_result=on_result)
 
