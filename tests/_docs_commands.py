@@ -10,7 +10,7 @@ import importlib.util
 from pathlib import Path
 
 import click
-from _docs_examples import Doc
+from _docs_examples import ROOT, Doc
 from click.core import ParameterSource
 
 from mnistbench import data
@@ -132,11 +132,14 @@ def for_the_sample(argv) -> list[str]:
     out = list(argv)
     trains = params.keys() & {"train_size", "search_size", "sizes"}
     dataset = next((p for p in params.values() if "--dataset" in p.opts), None)
+    moved = False  # a dataset became the sample: examples may now share jobs
     if dataset is not None:
         registered, seen = set(data.available()), set()
 
         def to_sample(value):
+            nonlocal moved
             new = SAMPLE if value in registered else value
+            moved = moved or new != value
             if dataset.multiple and new in seen:
                 return None  # -d mnist -d fashion-mnist: the sample once
             seen.add(new)
@@ -145,6 +148,7 @@ def for_the_sample(argv) -> list[str]:
         out = _map_option(out, [*dataset.opts, *dataset.secondary_opts], to_sample)
         if trains and not _given(ctx, dataset.name):
             out += ["--dataset", SAMPLE]
+            moved = True
     for name in ("train_size", "search_size"):
         value = ctx.params.get(name)
         if name in params and (value is None or value > SMALL):
@@ -159,8 +163,15 @@ def for_the_sample(argv) -> list[str]:
     if seeds and len(seeds) > 1:
         # one seed shows the command works; the others repeat its path
         out = _set_option(out, params["seeds"].opts, str(seeds[0]))
+    # A run into a committed results folder records what is there already; so
+    # may one whose dataset became the sample. Otherwise the command runs as
+    # written: a sequence of examples that a reader could not run one after
+    # the other (the second refusing the first one's jobs) fails here too.
+    folder = ctx.params.get("out")
+    committed = folder is not None and (ROOT / folder / "leaderboard.csv").is_file()
     resumable = {"resume", "force"} <= params.keys()
-    if resumable and not (ctx.params["resume"] or ctx.params["force"]):
+    given = resumable and (ctx.params["resume"] or ctx.params["force"])
+    if resumable and not given and (moved or committed):
         out.append("--resume")
     return out
 

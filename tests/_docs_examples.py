@@ -44,9 +44,12 @@ Command line, run (marker ``docs``, deselected by default: ``pytest -m docs``)
       500 (added, or lowered to it); a ``--budget`` above 4, or none, is 4
       (unless ``--budget-cpu`` is given); ``--sizes`` is ``500,1000``; of
       several ``--seed`` values only the first is kept;
-    - ``run`` and ``tune`` get ``--resume`` unless they give ``--resume`` or
-      ``--force``: once every dataset is the sample, two examples may name the
-      same jobs;
+    - ``run`` and ``tune`` get ``--resume``, unless they give ``--resume`` or
+      ``--force``, when a dataset became the sample (two examples may then
+      name the same jobs) or when they write into a committed results folder
+      (which holds those jobs already); otherwise they run as written, so a
+      sequence of examples that a reader could not run one after the other
+      fails;
     - ``~`` is a fresh empty folder, not your home.
 
     A command must exit 0 (or as its block's ``exit`` directive says) within

@@ -268,7 +268,7 @@ def test_commands_are_made_small_for_the_sample():
         "run --all --resume --dataset mnist-sample --train-size 500"
     )
     assert small("tune --all -d mnist-sample --budget 10") == (
-        "tune --all -d mnist-sample --search-size 500 --budget 4 --resume"
+        "tune --all -d mnist-sample --search-size 500 --budget 4"
     )
     assert small("tune svm --budget 3 --search-size 300") == (
         "tune svm --budget 3 --search-size 300 --dataset mnist-sample --resume"
