@@ -27,11 +27,11 @@ import re
 from pathlib import Path
 
 import pytest
+from _docs_runs import OPTIONFLAGS  # the same doctest settings as the docs' examples
 
 from mnistbench.jobs import start_job_server, use_job_server
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
 def api_modules() -> list[str]:
