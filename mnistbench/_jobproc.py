@@ -19,6 +19,7 @@ import time
 import traceback
 import warnings
 
+from mnistbench._robustness import score_corrupted
 from mnistbench.exceptions import NondeterminismWarning
 
 
@@ -102,7 +103,7 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
         dev = engines.device(job.engine, pipe)
         X, y, X_test = dev.put(X), dev.put(y), dev.put(X_eval)  # once
         warmup_s = dev.warm_up(pipe, X, y) if dev.warms_up else None
-        fit_samples, predict_samples, cpu_s, y_pred, ran_on = _timed_repeats(
+        fit_samples, predict_samples, cpu_s, y_pred, ran_on, fitted = _timed_repeats(
             pipe,
             lambda: engines.convert(fresh(), job.engine),
             job.engine,
@@ -110,6 +111,8 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
             (X, y, X_test),
             repeat,
         )
+        # After the clean test set, one corrupted set in memory at a time.
+        corrupted = score_corrupted(fitted, job, ds, dev, y_eval, data_home)
     result = {
         "status": "ok",
         "fit_s": statistics.median(fit_samples),
@@ -129,6 +132,8 @@ def run_job(job, factory, threads: int, data_home, repeat: int = 1) -> dict:
         "data_sha256": ds.sha256,
         "threads": used,
     }
+    if corrupted:
+        result["corrupted"] = corrupted
     if job.split is not None:  # a trial's score is all it brings back
         del result["y_pred"]
     return result
@@ -155,8 +160,8 @@ def _job_arrays(job, ds):
 def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
     """Fit and predict ``pipe``, then ``repeat - 1`` new pipelines from
     ``make()``; the fit and predict times of each, the median CPU seconds of
-    fit + predict, and the first repeat's predictions and ``ran_on``. A
-    repeat that predicts otherwise warns."""
+    fit + predict, and the first repeat's predictions, ``ran_on`` and fitted
+    pipeline. A repeat that predicts otherwise warns."""
     import numpy as np
 
     from mnistbench import engines
@@ -177,7 +182,7 @@ def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
             predict_samples.append(time.perf_counter() - start)
             cpu_samples.append(time.process_time() - cpu)
         if i == 0:
-            y_pred, ran_on = predicted, tracker.ran_on()
+            y_pred, ran_on, first = predicted, tracker.ran_on(), pipe
         elif (changed := int(np.sum(predicted != y_pred))) > 0:
             warnings.warn(
                 f"repeat {i + 1} of {repeat} changed {changed} of "
@@ -187,7 +192,7 @@ def _timed_repeats(pipe, make, engine: str, dev, arrays, repeat: int):
                 stacklevel=1,
             )
     cpu_s = statistics.median(cpu_samples)
-    return fit_samples, predict_samples, cpu_s, y_pred, ran_on
+    return fit_samples, predict_samples, cpu_s, y_pred, ran_on, first
 
 
 def _ready(pipe, job, ds):

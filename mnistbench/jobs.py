@@ -43,7 +43,7 @@ from mnistbench._jobserver import (
     use_job_server,
 )
 from mnistbench._split import Split
-from mnistbench.data import DataRef
+from mnistbench.data import CorruptedSet, DataRef
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -78,6 +78,11 @@ class Job:
     part of the training set and is scored on the rest, never on the test
     set. ``search`` is the id of the search a job belongs to (its trials and
     its refits); both are part of the key.
+
+    ``corrupted`` lists the corrupted copies of the test set the job is also
+    scored on, after the clean one (``mnistbench run --corruptions``); they
+    are not part of the key: the job's leaderboard row means the clean test
+    set whatever else it was scored on.
     """
 
     dataset: str
@@ -90,6 +95,7 @@ class Job:
     data: DataRef | None = None
     split: Split | None = None
     search: str = ""
+    corrupted: tuple[CorruptedSet, ...] = ()
 
     @property
     def params_json(self) -> str:

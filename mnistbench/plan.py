@@ -33,6 +33,7 @@ from mnistbench.pipelines import get as get_pipeline
 from mnistbench.pipelines import info as pipeline_info
 
 __all__ = [
+    "DEFAULT_SEVERITY",
     "DEFAULT_TIMEOUT",
     "MAX_REPEAT",
     "MAX_SEED",
@@ -45,6 +46,8 @@ __all__ = [
 MIN_TRAIN_SIZE = 10
 #: ``--repeat`` is for timing samples; more than this is a typo.
 MAX_REPEAT = 100
+#: The severity of ``--corruptions`` without ``--severity``: the middle one.
+DEFAULT_SEVERITY = 3
 #: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
 MAX_SEED = 2**32 - 1
 
@@ -110,6 +113,17 @@ class RunPlan:
         Whether a missing dataset may be downloaded.
     plots : bool
         Whether to draw the plots after the run.
+    corruptions : str or sequence of str, optional
+        Also score every job on its test set under these corruptions
+        (``"all"`` or names of :func:`mnistbench.corruptions.available`),
+        each at every ``severity``; one row per job and set goes to
+        ``robustness.csv``.
+    severity : int, str or sequence of int, optional
+        1 to 5, several, or ``"all"``; default :data:`DEFAULT_SEVERITY`.
+    corruptions_from : path, optional
+        Also score every job on the published corrupted test sets of this
+        folder (MNIST-C's, Fashion-MNIST-C's; see
+        :func:`mnistbench.data.published_corruptions`).
 
     Attributes
     ----------
@@ -118,6 +132,8 @@ class RunPlan:
         :func:`mnistbench.pipelines.fingerprint`), as built with ``params``.
     own : mapping of str to Dataset
         The datasets that are not registered, by name, loaded and checked.
+    corrupted : tuple of CorruptedSet
+        The corrupted test sets each job is also scored on.
     on_dask : bool
         Whether the jobs run on a Dask cluster.
 
@@ -179,6 +195,14 @@ class RunPlan:
     plots: bool = True
     test_fraction: float | None = None
     image_shape: Any = None
+    corruptions: str | Sequence[str] | None = None
+    severity: int | str | Sequence[int] | None = None
+    corruptions_from: str | os.PathLike | None = None
+    #: The corrupted test sets every job is also scored on: each corruption
+    #: at each severity, then the published sets of ``corruptions_from``.
+    corrupted: tuple[data.CorruptedSet, ...] = field(
+        init=False, repr=False, compare=False
+    )
     #: Each pipeline's definition hash, as built with ``params``.
     configs: Mapping[str, str] = field(init=False, repr=False, compare=False)
     #: The datasets that are not registered, by name, loaded and checked.
@@ -198,6 +222,7 @@ class RunPlan:
         for name in self.pipelines:
             pipeline_info(name)  # an unknown name fails first
         self._check_options()
+        set_(self, "corrupted", self._corrupted_sets())
         set_(self, "cluster", _cluster_workers(self.cluster))
         set_(self, "scheduler", _scheduler_address(self.scheduler))
         set_(self, "n_jobs", _n_jobs(self.n_jobs, self.on_dask))
@@ -239,6 +264,7 @@ class RunPlan:
             engine=self.engine,
             configs=self.configs,
             refs={name: ds.origin for name, ds in self.own.items()},
+            corrupted=self.corrupted,
         )
 
     def check_size(self, option: str, size, error: type = RunError) -> None:
@@ -310,6 +336,30 @@ class RunPlan:
                 "many jobs at once as it has threads (dask worker --nthreads)"
             )
 
+    def _corrupted_sets(self) -> tuple[data.CorruptedSet, ...]:
+        """``--corruptions`` at each ``--severity``, then the published sets
+        of ``--corruptions-from``; refuses bad names, severities, folders."""
+        from mnistbench import corruptions as corr
+
+        sets = []
+        if self.corruptions is None:
+            if self.severity is not None:
+                raise RunError("--severity needs --corruptions")
+        else:
+            try:
+                names = corr.select(self.corruptions)
+                levels = corr.severities(
+                    DEFAULT_SEVERITY if self.severity is None else self.severity
+                )
+            except corr.CorruptionError as exc:
+                option = "--severity" if "severity" in str(exc) else "--corruptions"
+                raise RunError(f"{option}: {exc}") from None
+            sets += [data.CorruptedSet(n, s) for n in names for s in levels]
+        if self.corruptions_from is not None:
+            found = data.published_corruptions(self.corruptions_from)
+            sets += [data.CorruptedSet(p.name, None, str(p.path)) for p in found]
+        return tuple(sets)
+
     def _config(self, name: str) -> str:
         """``name``'s definition hash, once its parameters are known valid."""
         pipe = get_pipeline(name, **self.params)
@@ -326,12 +376,14 @@ def expand_jobs(
     engine: str = "sklearn",
     configs: Mapping[str, str] | None = None,
     refs: Mapping[str, data.DataRef | None] | None = None,
+    corrupted: Sequence[data.CorruptedSet] = (),
 ) -> list[Job]:
     """Every (dataset, pipeline, seed) combination, in that nesting order.
 
     ``configs`` maps pipeline names to their definition hash
     (:func:`mnistbench.pipelines.fingerprint`), ``refs`` the datasets that
-    are not registered to where the jobs find them.
+    are not registered to where the jobs find them, ``corrupted`` the
+    corrupted test sets each job is also scored on.
     """
     params = dict(params or {})
     n_train = dict(n_train or {})
@@ -347,6 +399,7 @@ def expand_jobs(
             engine,
             configs.get(p, ""),
             refs.get(d),
+            corrupted=tuple(corrupted),
         )
         for d in datasets
         for p in pipeline_names

@@ -22,6 +22,7 @@ from mnistbench._doc import NOT_ENOUGH, Doc
 from mnistbench._doc import fmt as _fmt
 from mnistbench._doc import slug as _slug
 from mnistbench._io import WriteError, check_writable
+from mnistbench._report_robustness import robustness_section
 from mnistbench._report_tuning import tuning_section
 from mnistbench.exceptions import MnistbenchError
 
@@ -54,7 +55,8 @@ def build(
 
     For each dataset: the leaderboard (accuracy over seeds, bootstrap
     intervals, times), McNemar's tests between every pair of pipelines
-    (Holm-corrected), the tuning searches, the accuracy/time trade-off, the
+    (Holm-corrected), the tuning searches, the scores on corrupted test sets
+    (``run --corruptions``), the accuracy/time trade-off, the
     classes confused and the images misclassified, published results to
     compare with, and where each row ran. Built only from what the runs
     stored and the datasets' test sets; nothing is refitted. The HTML page
@@ -139,7 +141,7 @@ def build(
     )
     for name in chosen:
         ds = data.load(name, data_home=data_home)
-        _dataset_section(doc, out, board, ds)
+        _dataset_section(doc, out, board, ds, data_home)
     doc.save(html_path, md_path)
     logger.info("report: %s and %s (%d figures)", html_path, md_path, len(doc.figures))
     return Report(html_path, md_path, doc.figures, chosen)
@@ -155,6 +157,7 @@ class _Results:
     rows: pd.DataFrame
     predictions: dict[str, np.ndarray]
     out: Path
+    data_home: object = None
 
     @property
     def name(self) -> str:
@@ -169,7 +172,9 @@ class _Results:
         return len(self.ds.y_test)
 
 
-def _dataset_section(doc: Doc, out: Path, board: pd.DataFrame, ds) -> None:
+def _dataset_section(
+    doc: Doc, out: Path, board: pd.DataFrame, ds, data_home=None
+) -> None:
     name = ds.name
     summary = compare.seed_summary(board, name)
     rows = compare.representative_rows(board, name)
@@ -178,7 +183,7 @@ def _dataset_section(doc: Doc, out: Path, board: pd.DataFrame, ds) -> None:
     order = [label for label in summary["label"] if label in predictions]
     predictions = {label: predictions[label] for label in order}
     rows = rows.set_index("label").loc[order].reset_index()
-    results = _Results(ds, board, summary, rows, predictions, out)
+    results = _Results(ds, board, summary, rows, predictions, out, data_home)
     doc.heading(f"{name} ({len(ds.y_test):,} test images)", 2, anchor=name)
     for section in _SECTIONS:
         section(doc, results)
@@ -420,6 +425,7 @@ _SECTIONS = (
     _leaderboard,
     _significance,
     _tuning,
+    robustness_section,
     _tradeoff,
     _errors,
     _anchors,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnistbench import data, executors, results
+from mnistbench import _robustness, data, executors, results
 from mnistbench._io import WriteError, check_writable, make_folder
 from mnistbench.envinfo import machine_fields
 from mnistbench.jobs import (
@@ -88,8 +88,13 @@ class RunSummary:
     recorded_elsewhere : list of (Job, str)
         Jobs that another run into the same folder recorded, with its run
         id, while this one ran them: not recorded twice.
+    robustness : pandas.DataFrame
+        This run's rows of ``robustness.csv`` (``corruptions``), one per
+        job and corrupted test set, with the columns of
+        :data:`mnistbench.results.ROBUSTNESS_SCHEMA`.
     ok : bool
-        Whether every row's ``status`` is ``ok`` (True without rows).
+        Whether every row's ``status`` is ``ok``, the robustness rows' too
+        (True without rows).
 
     See Also
     --------
@@ -120,10 +125,15 @@ class RunSummary:
     #: (job, run id): jobs that another run recorded while this one ran them,
     #: not recorded again
     recorded_elsewhere: list[tuple[Job, str]] = field(default_factory=list)
+    #: this run's rows of ``robustness.csv`` (``--corruptions``)
+    robustness: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(results.ROBUSTNESS_SCHEMA))
+    )
 
     @property
     def ok(self) -> bool:
-        return bool((self.rows["status"] == "ok").all()) if len(self.rows) else True
+        frames = (self.rows, self.robustness)
+        return all(bool((f["status"] == "ok").all()) for f in frames if len(f))
 
 
 def run(
@@ -255,8 +265,10 @@ def run_plan(
         order they start).
     on_result : callable, optional
         ``on_result(job, row)``, called as each job is recorded; ``row`` is
-        the leaderboard row as a dict (``{"status": "recorded", ...}`` for a
-        job another run recorded first).
+        the leaderboard row as a dict, with its ``robustness.csv`` rows
+        under ``"robustness"`` (``{"status": "recorded", ...}`` for a job
+        another run recorded first; ``{"status": "rescored", ...}`` for a
+        finished job fitted again for its missing corrupted sets).
 
     Returns
     -------
@@ -299,6 +311,15 @@ def run_plan(
         todo, skipped, known_runs = _todo(
             plan, {d: len(ds.y_train) for d, ds in loaded.items()}
         )
+        # --resume: finished jobs that lack some corrupted sets fit again
+        # for those sets only; their clean row stays as it is.
+        rescored = _robustness.rescoring(plan, skipped)
+        rescore_keys = {job.key for job in rescored}
+        skipped = [job for job in skipped if job.key not in rescore_keys]
+        todo = todo + rescored
+        if plan.corrupted:
+            seconds = _robustness.prepare(plan, loaded)
+            logger.info("corrupted test sets ready in %.1f s", seconds)
         run_id = _new_run_id()
         capacity = running.capacity(len(todo))
         base_row = _base_row(run_id, capacity)
@@ -315,21 +336,33 @@ def run_plan(
         if on_start is not None:
             on_start(todo)
         stream = running.results(todo, plan.job_settings(run_id))
-        rows, elsewhere = [], []
+        rows, elsewhere, scored = [], [], []
         plots = _Plots(plan.out, todo, loaded) if plan.plots else None
         with contextlib.closing(stream):
             for job, result in stream:
                 n_test = len(loaded[job.dataset].y_test)
-                try:
-                    row = results.record_job(
-                        plan.out, job, result, base_row, n_test, known_runs=known_runs
-                    )
-                except results.AlreadyRecorded as exc:
-                    logger.info("%s", exc)
-                    elsewhere.append((job, exc.run_id))
-                    row = {"status": "recorded", "recorded_by": exc.run_id}
+                if job.key in rescore_keys:
+                    row = _record_rescored(plan.out, job, result, base_row)
+                    scored.extend(row["robustness"])
                 else:
-                    rows.append(row)
+                    try:
+                        row = results.record_job(
+                            plan.out,
+                            job,
+                            result,
+                            base_row,
+                            n_test,
+                            known_runs=known_runs,
+                        )
+                    except results.AlreadyRecorded as exc:
+                        logger.info("%s", exc)
+                        elsewhere.append((job, exc.run_id))
+                        row = {"status": "recorded", "recorded_by": exc.run_id}
+                    else:
+                        rows.append(row)
+                        written = _record_corrupted(plan.out, job, result, base_row)
+                        scored.extend(written)
+                        row = {**row, "robustness": written}
                 if on_result is not None:
                     on_result(job, row)
                 if plots is not None:
@@ -345,7 +378,28 @@ def run_plan(
         capacity.at_once,
         capacity.where,
         elsewhere,
+        pd.DataFrame(scored, columns=list(results.ROBUSTNESS_SCHEMA)),
     )
+
+
+def _record_corrupted(out: Path, job: Job, result: dict, base_row: dict) -> list:
+    """``job``'s rows in ``robustness.csv``, once its clean row is recorded."""
+    if result.get("status") != "ok" or not result.get("corrupted"):
+        return []
+    return results.record_corrupted(out, job, result["corrupted"], base_row)
+
+
+def _record_rescored(out: Path, job: Job, result: dict, base_row: dict) -> dict:
+    """A finished job fitted again for its missing corrupted sets: their
+    rows, and what ``on_result`` is told (the clean row is not appended)."""
+    status = result.get("status", "error")
+    written = _record_corrupted(out, job, result, base_row)
+    return {
+        "status": status if status != "ok" else "rescored",
+        "error": result.get("error", ""),
+        "job_key": job.key,
+        "robustness": written,
+    }
 
 
 def _new_run_id() -> str:

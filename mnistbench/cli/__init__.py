@@ -6,7 +6,8 @@ One module per command family, each a click command over library functions:
 :mod:`~mnistbench.cli.tune` (``tune``),
 :mod:`~mnistbench.cli.report` (``report``),
 :mod:`~mnistbench.cli.compare` (``compare``), :mod:`~mnistbench.cli.bench`
-(``bench ...``) and :mod:`~mnistbench.cli.pipelines` (``pipelines``). The
+(``bench ...``), :mod:`~mnistbench.cli.pipelines` (``pipelines``) and
+:mod:`~mnistbench.cli.corruptions` (``corruptions``). The
 options several commands share are defined once, in
 :mod:`~mnistbench.cli.common_args`. Every error mnistbench raises on purpose
 is shown as one line, exit code 2. Nothing imports this package.
@@ -22,6 +23,7 @@ from mnistbench import __version__
 from mnistbench.cli._setup import Group, setup_logging
 from mnistbench.cli.bench import bench
 from mnistbench.cli.compare import compare
+from mnistbench.cli.corruptions import corruptions_cmd
 from mnistbench.cli.data import datasets, fetch, info
 from mnistbench.cli.pipelines import pipelines_cmd
 from mnistbench.cli.report import report
@@ -40,6 +42,7 @@ COMMANDS = (
     compare,
     bench,
     pipelines_cmd,
+    corruptions_cmd,
     info,
 )
 

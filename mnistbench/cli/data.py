@@ -26,7 +26,8 @@ __all__ = ["datasets", "fetch", "info"]
 def datasets(paths, data_home: str | None, test_fraction, image_shape) -> None:
     """List the datasets, their size and whether they are ready offline.
 
-    With PATHs (your own data: an IDX folder, a .npz, CSV files), read and
+    With PATHs (your own data: an IDX folder, a folder of .npy files such as
+    an MNIST-C corruption's, a .npz, CSV files), read and
     check each one and describe it: images, classes, counts, content hash.
     """
     from mnistbench import data
@@ -68,7 +69,8 @@ def datasets(paths, data_home: str | None, test_fraction, image_shape) -> None:
     console.print(f"cache: {data.get_data_home(data_home)}")
     console.print(
         "your own data: `mnistbench datasets PATH` checks and describes an IDX "
-        "folder, a .npz or CSV files; `mnistbench run -d PATH` runs on it"
+        "folder, a folder of .npy files, a .npz or CSV files; `mnistbench run "
+        "-d PATH` runs on it"
     )
     if missing:
         console.print(

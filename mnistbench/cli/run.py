@@ -52,7 +52,8 @@ __all__ = ["leaderboard", "run"]
 @datasets_option(
     ("mnist",),
     "Dataset to run on (repeatable): a registered name, or your own data as a "
-    "PATH: a folder of IDX files, a .npz, CSV files (see the guide's page "
+    "PATH: a folder of IDX or .npy files (MNIST-C's), a .npz, CSV files (see "
+    "the guide's page "
     "Datasets and your own data).",
     metavar="NAME|PATH",
 )
@@ -110,8 +111,34 @@ __all__ = ["leaderboard", "run"]
     help="Start a Dask cluster of N worker processes on this machine for the run "
     "[N: one per core].",
 )
-@out_option("Folder of leaderboard.csv, predictions/, plots/.")
-@click.option("--resume", is_flag=True, help="Skip jobs that already have an ok row.")
+@click.option(
+    "--corruptions",
+    metavar="all|NAME,...",
+    default=None,
+    help="Also score each job on its test set under these corruptions (MNIST-C's "
+    "15, contrast, inverse; see `mnistbench corruptions`), one row per job and "
+    "set in OUT/robustness.csv [default: none].",
+)
+@click.option(
+    "--severity",
+    metavar="1..5|all",
+    default=None,
+    help="Severity of --corruptions: 1 to 5, several as 1,3,5, or all [default: 3].",
+)
+@click.option(
+    "--corruptions-from",
+    metavar="PATH",
+    default=None,
+    help="Also score each job on the published corrupted test sets of PATH: an "
+    "MNIST-C folder (or one of its corruption folders), or Fashion-MNIST-C's "
+    "IDX files.",
+)
+@out_option("Folder of leaderboard.csv, robustness.csv, predictions/, plots/.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Skip jobs that already have an ok row (and their corrupted sets).",
+)
 @click.option("--force", is_flag=True, help="Run finished jobs again (adds new rows).")
 @data_home_option
 def run(names, run_all, groups, params, **options) -> None:
@@ -187,6 +214,15 @@ def _report(summary, rows: list[dict]) -> None:
     if summary.where != "here":
         console.print(f"ran on: {summary.where}")
     console.print(f"leaderboard: {summary.out_dir / 'leaderboard.csv'}")
+    rob = summary.robustness
+    if len(rob):
+        failed = int((rob["status"] != "ok").sum())
+        console.print(
+            f"robustness: {escape(str(summary.out_dir / 'robustness.csv'))} "
+            f"({len(rob)} rows"
+            + (f", [red]{failed} failed[/]" if failed else "")
+            + "; `mnistbench report` compares them)"
+        )
     if summary.plots:
         n_plots = len(summary.plots)
         console.print(f"plots: {summary.out_dir / 'plots'}/ ({n_plots} files)")

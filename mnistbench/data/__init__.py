@@ -1,5 +1,6 @@
-"""MNIST-family datasets: registry, verified download, cache and loading, and
-a user's own data (IDX folders, ``.npz``, CSV, arrays).
+"""MNIST-family datasets: registry, verified download, cache and loading, a
+user's own data (IDX folders, ``.npy`` folders, ``.npz``, CSV, arrays), and
+the published corrupted test sets (MNIST-C, Fashion-MNIST-C).
 
 >>> from mnistbench import data
 >>> ds = data.load("mnist-sample")          # ships with the package, no network
@@ -8,6 +9,13 @@ a user's own data (IDX folders, ``.npz``, CSV, arrays).
 """
 
 from mnistbench.data._check import DEFAULT_TEST_FRACTION, parse_image_shape
+from mnistbench.data._corrupted import (
+    GENERATED,
+    CorruptedSet,
+    corrupted_cache_path,
+    corrupted_test_set,
+    images_sha256,
+)
 from mnistbench.data._dataset import DataRef, Dataset, is_cached
 from mnistbench.data._fetch import (
     ENV_DATA_HOME,
@@ -21,6 +29,11 @@ from mnistbench.data._fetch import (
 from mnistbench.data._idx import read_idx, write_idx
 from mnistbench.data._load import fetch, load, load_job_data
 from mnistbench.data._own import from_arrays, store
+from mnistbench.data._published import (
+    PublishedSet,
+    check_matches,
+    published_corruptions,
+)
 from mnistbench.data._registry import (
     FASHION_MNIST,
     KMNIST,
@@ -38,14 +51,21 @@ for _spec in (MNIST, FASHION_MNIST, KMNIST, MNIST_SAMPLE):
     register(_spec, overwrite=True)
 
 __all__ = [
+    "GENERATED",
+    "CorruptedSet",
+    "corrupted_cache_path",
+    "corrupted_test_set",
+    "images_sha256",
     "DEFAULT_TEST_FRACTION",
     "DataRef",
     "ENV_DATA_HOME",
     "ENV_MIRROR",
     "Dataset",
     "DatasetSpec",
+    "PublishedSet",
     "RemoteFile",
     "available",
+    "check_matches",
     "fetch",
     "fetch_files",
     "from_arrays",
@@ -57,6 +77,7 @@ __all__ = [
     "load_job_data",
     "mirror_urls",
     "parse_image_shape",
+    "published_corruptions",
     "read_idx",
     "register",
     "store",

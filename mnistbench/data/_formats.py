@@ -1,4 +1,5 @@
-"""Reading a user's own files: an IDX folder, a NumPy ``.npz``, CSV files.
+"""Reading a user's own files: an IDX folder, a folder of ``.npy`` files
+(MNIST-C's layout), a NumPy ``.npz``, CSV files.
 
 Each reader returns a :class:`Raw`: the arrays as they are in the files, not
 yet checked or normalised (that is :mod:`mnistbench.data._own`'s work), and
@@ -13,9 +14,13 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import tokenize
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,7 +32,21 @@ from mnistbench.data._memory import check_memory
 from mnistbench.data._raw import CLASSES_FILE, Raw
 from mnistbench.exceptions import DataError
 
-__all__ = ["Raw", "find_files", "read"]
+__all__ = [
+    "FMNIST_C_IDX",
+    "IDX_FMNIST_C",
+    "IDX_MNIST",
+    "LAYOUTS",
+    "NPY_FMNIST_C",
+    "NPY_MNIST_C",
+    "NPY_ROLES",
+    "Layout",
+    "Raw",
+    "find_files",
+    "find_layout",
+    "map_npy",
+    "read",
+]
 
 #: The IDX files of a folder, by role; each may be spelled -idx3-ubyte or
 #: .idx3-ubyte (7-zip's), raw or .gz.
@@ -36,6 +55,23 @@ IDX_ROLES = {
     "train_labels": ("train-labels", 1),
     "test_images": ("t10k-images", 3),
     "test_labels": ("t10k-labels", 1),
+}
+ROLES = tuple(IDX_ROLES)
+#: Fashion-MNIST-C's names of the IDX roles (its repository's
+#: ``generated/ubyte/``), raw or .gz.
+FMNIST_C_IDX = {
+    "train_images": "fmnist-c-train-ubyte",
+    "train_labels": "fmnist-c-train-labels-ubyte",
+    "test_images": "fmnist-c-test-ubyte",
+    "test_labels": "fmnist-c-test-labels-ubyte",
+}
+#: The ``.npy`` files of a folder, by role: MNIST-C's names (in each
+#: corruption's folder), and Fashion-MNIST-C's (its ``generated/npy/``).
+NPY_ROLES = {
+    "train_images": ("train_images.npy", "fmnist-c-train.npy"),
+    "train_labels": ("train_labels.npy", "fmnist-c-train-labels.npy"),
+    "test_images": ("test_images.npy", "fmnist-c-test.npy"),
+    "test_labels": ("test_labels.npy", "fmnist-c-test-labels.npy"),
 }
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 #: Far more than MAX_CLASSES names of any sensible length.
@@ -46,6 +82,29 @@ def _idx_names(prefix: str, ndim: int) -> list[str]:
     return [
         f"{prefix}{sep}idx{ndim}-ubyte{gz}" for sep in ("-", ".") for gz in ("", ".gz")
     ]
+
+
+class Layout(NamedTuple):
+    """One way of naming a dataset's files in a folder: its format, whose
+    names they are, and the names each role may have."""
+
+    fmt: str
+    names: str
+    names_of: Callable[[str], list[str]]
+
+
+IDX_MNIST = Layout("idx", "MNIST's IDX names", lambda r: _idx_names(*IDX_ROLES[r]))
+IDX_FMNIST_C = Layout(
+    "idx",
+    "Fashion-MNIST-C's IDX names",
+    lambda r: [FMNIST_C_IDX[r], f"{FMNIST_C_IDX[r]}.gz"],
+)
+NPY_MNIST_C = Layout("npy", "MNIST-C's .npy names", lambda r: [NPY_ROLES[r][0]])
+NPY_FMNIST_C = Layout(
+    "npy", "Fashion-MNIST-C's .npy names", lambda r: [NPY_ROLES[r][1]]
+)
+#: Every folder layout, by file names; a folder holds one of them.
+LAYOUTS = (IDX_MNIST, IDX_FMNIST_C, NPY_MNIST_C, NPY_FMNIST_C)
 
 
 def _nearest(folder: Path, wanted: list[str], used=()) -> str:
@@ -115,47 +174,105 @@ def _find_data(path: Path) -> tuple[str, dict[str, Path]]:
             return "npz", {"npz": path}
         if suffix == ".csv":
             return "csv", {"train": path}
+        if suffix == ".npy":
+            names = [n[0] for n in NPY_ROLES.values()]
+            raise DataError(
+                f"{path}: one .npy file; give the folder that holds {', '.join(names)}"
+            )
         raise DataError(
-            f"{path}: not a dataset file; give a .npz, a .csv, or a folder of IDX "
-            "or CSV files"
+            f"{path}: not a dataset file; give a .npz, a .csv, or a folder of IDX, "
+            ".npy or CSV files"
         )
-    files = {}
-    for role, (prefix, ndim) in IDX_ROLES.items():
-        names = _idx_names(prefix, ndim)
-        found = [path / n for n in names if _is_file(path / n)]
-        if len(found) > 1:
-            raise DataError(
-                f"{path}: both {found[0].name} and {found[1].name}; keep one"
-            )
-        if found:
-            files[role] = found[0]
-    if files:
-        if "train_images" not in files or "train_labels" not in files:
-            role = "train_images" if "train_images" not in files else "train_labels"
-            wanted = _idx_names(*IDX_ROLES[role])
-            raise DataError(
-                f"{path}: no {role.replace('_', ' ')} file; expected one of "
-                f"{', '.join(wanted)}{_nearest(path, wanted, files.values())}"
-            )
-        if ("test_images" in files) != ("test_labels" in files):
-            role = "test_images" if "test_images" not in files else "test_labels"
-            wanted = _idx_names(*IDX_ROLES[role])
-            raise DataError(
-                f"{path}: no {role.replace('_', ' ')} file beside "
-                f"{files.get('test_labels', files.get('test_images')).name}; expected "
-                f"one of {', '.join(wanted)}{_nearest(path, wanted, files.values())}"
-            )
-        return "idx", files
+    found = find_layout(path)
+    if found is not None:
+        layout, files = found
+        _check_complete(path, layout, files)
+        return layout.fmt, files
     pair = _csv_pair(path)
     if pair is not None:
         train, test = pair
         return "csv", {"train": train} | ({"test": test} if test else {})
+    corruptions = _corruption_folders(path)
+    if corruptions:
+        raise DataError(
+            f"{path}: a folder of MNIST-C's corruptions ({', '.join(corruptions[:4])}"
+            f"{', ...' if len(corruptions) > 4 else ''}), not one dataset; give one "
+            f"of them, e.g. {path / corruptions[0]}"
+        )
     wanted = [n for p, d in IDX_ROLES.values() for n in _idx_names(p, d)[:1]]
-    wanted += ["train.csv", "test.csv"]
+    npy = [names[0] for names in NPY_ROLES.values()]
     raise DataError(
-        f"{path}: no dataset files; expected the IDX files {', '.join(wanted[:4])} "
-        f"(raw or .gz), or train.csv and test.csv{_nearest(path, wanted)}"
+        f"{path}: no dataset files; expected the IDX files {', '.join(wanted)} "
+        f"(raw or .gz), MNIST-C's {', '.join(npy)}, or train.csv and test.csv"
+        f"{_nearest(path, [*wanted, *npy, 'train.csv', 'test.csv'])}"
     )
+
+
+def find_layout(
+    folder: Path, roles=ROLES, layouts=LAYOUTS
+) -> tuple[Layout, dict[str, Path]] | None:
+    """The layout of ``folder`` and its files of ``roles``, or None if it
+    holds none of them: not yet known to be complete.
+
+    Raises
+    ------
+    DataError
+        Two names for one role (``train-images-idx3-ubyte`` and its
+        ``.gz``), files of two layouts, or a FIFO or a device under a name
+        of the dataset.
+    """
+    found = []
+    for layout in layouts:
+        files = {}
+        for role in roles:
+            paths = [folder / n for n in layout.names_of(role) if _is_file(folder / n)]
+            if len(paths) > 1:
+                raise DataError(
+                    f"{folder}: both {paths[0].name} and {paths[1].name}; keep one"
+                )
+            if paths:
+                files[role] = paths[0]
+        if files:
+            found.append((layout, files))
+    if len(found) > 1:
+        (a, a_files), (b, b_files) = found[:2]
+        raise DataError(
+            f"{folder}: both {next(iter(a_files.values())).name} ({a.names}) and "
+            f"{next(iter(b_files.values())).name} ({b.names}); keep one dataset "
+            "per folder"
+        )
+    return found[0] if found else None
+
+
+def _check_complete(folder: Path, layout: Layout, files: dict[str, Path]) -> None:
+    """A training pair, and a test pair or none."""
+
+    def missing(role: str, beside: str = "") -> DataError:
+        wanted = layout.names_of(role)
+        return DataError(
+            f"{folder}: no {role.replace('_', ' ')} file{beside}; expected "
+            f"{'one of ' if len(wanted) > 1 else ''}{', '.join(wanted)}"
+            f"{_nearest(folder, wanted, files.values())}"
+        )
+
+    for role in ("train_images", "train_labels"):
+        if role not in files:
+            raise missing(role)
+    if ("test_images" in files) != ("test_labels" in files):
+        role = "test_images" if "test_images" not in files else "test_labels"
+        other = files.get("test_labels", files.get("test_images"))
+        raise missing(role, f" beside {other.name}")
+
+
+def _corruption_folders(folder: Path) -> list[str]:
+    """The sub-folders of ``folder`` that hold MNIST-C's ``.npy`` files."""
+    try:
+        with os.scandir(folder) as entries:
+            subs = sorted(e.name for e in entries if e.is_dir())
+    except OSError:
+        return []
+    names = [n for role in ROLES for n in NPY_ROLES[role][:1]]
+    return [s for s in subs if any(os.path.isfile(folder / s / n) for n in names)]
 
 
 def _classes_txt(path: Path) -> tuple[str, ...]:
@@ -183,7 +300,9 @@ def _classes_txt(path: Path) -> tuple[str, ...]:
 def read(fmt: str, files: dict[str, Path]) -> Raw:
     """Read the files :func:`find_files` found."""
     if fmt == "idx":
-        raw = _read_idx({r: files[r] for r in IDX_ROLES if r in files})
+        raw = _read_idx({r: files[r] for r in ROLES if r in files})
+    elif fmt == "npy":
+        raw = _read_npy({r: files[r] for r in ROLES if r in files})
     elif fmt == "npz":
         raw = _read_npz(files["npz"])
     else:
@@ -229,33 +348,141 @@ def _read_idx(files: dict[str, Path]) -> Raw:
     )
 
 
-# --- .npz -----------------------------------------------------------------------
+# --- .npy files ------------------------------------------------------------------
 
 
-def _npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str):
-    """The dtype and shape a member's ``.npy`` header declares, read before
-    its data, and checked against the member's size and for pickles."""
-    with zf.open(info) as member:
-        version = np.lib.format.read_magic(member)
+class NpyHeader(NamedTuple):
+    """What a ``.npy`` header declares, and where its data starts."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    fortran_order: bool
+    offset: int
+
+    @property
+    def n_bytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def _npy_header(f, size: int, where: str, holder: str = "file") -> NpyHeader:
+    """The header of the ``.npy`` that starts at ``f``, ``size`` bytes long:
+    read before its data, checked against its size and for pickles."""
+    try:
+        version = np.lib.format.read_magic(f)
         if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
         elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
         else:
             raise DataError(f"{where}: .npy format version {version} not supported")
-        offset = member.tell()
+    except (ValueError, SyntaxError, TypeError, tokenize.TokenError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{where}: not a readable .npy ({reason})") from None
+    header = NpyHeader(dtype, tuple(shape), fortran, f.tell())
     if dtype.hasobject:
         raise DataError(
             f"{where}: holds pickled Python objects, which mnistbench does not "
             "load (they can run code); save plain numeric arrays"
         )
-    n_bytes = math.prod(shape) * dtype.itemsize
-    if offset + n_bytes > info.file_size:
+    if header.offset + header.n_bytes > size:
         raise DataError(
-            f"{where}: header declares shape {shape} ({n_bytes} bytes of data) but "
-            f"the member holds only {max(0, info.file_size - offset)}"
+            f"{where}: header declares shape {header.shape} ({header.n_bytes} bytes "
+            f"of data) but the {holder} holds only {max(0, size - header.offset)}"
         )
-    return dtype, shape
+    return header
+
+
+def map_npy(path: Path) -> tuple[np.ndarray, NpyHeader]:
+    """The array of the ``.npy`` file ``path``, memory-mapped read-only (no
+    pickles, nothing read but the header), and its header.
+
+    Raises
+    ------
+    DataError
+        Not a ``.npy``, pickled objects, data shorter or longer than the
+        header declares, a path that is not a regular file.
+    """
+    try:
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            header = _npy_header(f, size, str(path))
+            if header.offset + header.n_bytes < size:
+                raise DataError(
+                    f"{path}: file is longer than its header declares (shape "
+                    f"{header.shape})"
+                )
+            if header.n_bytes == 0:  # mmap cannot map nothing
+                return np.empty(header.shape, header.dtype), header
+            mapped = np.memmap(
+                f,
+                dtype=header.dtype,
+                mode="r",
+                offset=header.offset,
+                shape=header.shape,
+                order="F" if header.fortran_order else "C",
+            )
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return np.asarray(mapped), header
+
+
+def _check_npy(role: str, path: Path, a: np.ndarray) -> None:
+    if role.endswith("images"):
+        if a.dtype.kind not in "uif" or not (
+            a.ndim == 3 or (a.ndim == 4 and a.shape[3] == 1)
+        ):
+            raise DataError(
+                f"{path}: {a.dtype} array of shape {a.shape}; expected images, "
+                "numbers (uint8) of shape (n, height, width) or (n, height, width, 1)"
+            )
+    elif a.dtype.kind not in "ui" or a.ndim != 1:
+        raise DataError(
+            f"{path}: {a.dtype} array of shape {a.shape}; expected labels, integers "
+            "of shape (n,)"
+        )
+
+
+def _read_npy(files: dict[str, Path]) -> Raw:
+    """The arrays memory-mapped, their headers checked, and their float32
+    copies judged against the memory available before any is made: mapped
+    pages are the file's (the page cache's), never a second copy."""
+    arrays = {role: map_npy(path)[0] for role, path in files.items()}
+    need = 0
+    for role, a in arrays.items():
+        _check_npy(role, files[role], a)
+        if role.endswith("labels"):
+            images = arrays[role.replace("labels", "images")]
+            if len(a) != len(images):
+                name = files[role.replace("labels", "images")].name
+                raise DataError(
+                    f"{files[role]}: {len(a)} labels for {len(images)} images in {name}"
+                )
+            need += len(a) * np.dtype(np.int64).itemsize
+        else:
+            need += pixels_need(a.size, split="test_images" not in files)
+    check_memory(need, f"{files['train_images']}: the images")
+    return Raw(
+        arrays["train_images"],
+        arrays["train_labels"],
+        arrays.get("test_images"),
+        arrays.get("test_labels"),
+        where={
+            "X_train": str(files["train_images"]),
+            "y_train": str(files["train_labels"]),
+            "X_test": str(files.get("test_images")),
+            "y_test": str(files.get("test_labels")),
+        },
+    )
+
+
+# --- .npz -----------------------------------------------------------------------
+
+
+def _member_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str):
+    """The dtype and shape a member's ``.npy`` header declares."""
+    with zf.open(info) as member:
+        header = _npy_header(member, info.file_size, where, holder="member")
+    return header.dtype, header.shape
 
 
 def _read_npz(path: Path) -> Raw:
@@ -278,7 +505,7 @@ def _read_npz(path: Path) -> Raw:
             keys = [k for k in NPZ_KEYS if k in keys]
             need = 0
             for key in keys:
-                dtype, shape = _npy_header(zf, members[key], f"{path} ({key})")
+                dtype, shape = _member_header(zf, members[key], f"{path} ({key})")
                 need += math.prod(shape) * dtype.itemsize
                 if key.startswith("x_"):
                     need += pixels_need(math.prod(shape), split="x_test" not in keys)

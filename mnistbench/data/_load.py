@@ -47,7 +47,10 @@ def load(
 
         - a folder holding ``train-images``, ``train-labels``, ``t10k-images``
           and ``t10k-labels`` IDX files (``-idx3-ubyte`` or ``.idx3-ubyte``,
-          raw or ``.gz``);
+          raw or ``.gz``), or Fashion-MNIST-C's ``fmnist-c-*`` IDX files;
+        - a folder of ``.npy`` files: MNIST-C's ``train_images.npy``,
+          ``train_labels.npy``, ``test_images.npy``, ``test_labels.npy``
+          (one corruption's folder of ``mnist_c/``);
         - a ``.npz`` with ``x_train``, ``y_train``, ``x_test``, ``y_test``
           (Keras's ``mnist.npz``);
         - a folder with ``train.csv`` and ``test.csv`` (or ``*_train.csv`` and

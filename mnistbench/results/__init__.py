@@ -11,7 +11,8 @@ writing the same folder keep every row. A write that fails or comes up short
 stays; two runs that both ran the same job record it once
 (:class:`AlreadyRecorded`). A search (``mnistbench tune``) writes its trials
 and its curves' refits beside it, the same way (``trials.csv``,
-``refits.csv``).
+``refits.csv``); a run with ``--corruptions`` its scores on corrupted test
+sets (``robustness.csv``).
 """
 
 from mnistbench.results._read import (
@@ -21,6 +22,14 @@ from mnistbench.results._read import (
     read_leaderboard,
     to_csv_text,
     to_markdown,
+)
+from mnistbench.results._robustness import (
+    ROBUSTNESS,
+    ROBUSTNESS_SCHEMA,
+    SET_COLUMNS,
+    append_robustness,
+    read_robustness,
+    record_corrupted,
 )
 from mnistbench.results._schema import (
     COLUMNS,
@@ -49,6 +58,9 @@ __all__ = [
     "MARKDOWN_COLUMNS",
     "OLDER_HEADERS",
     "REFITS",
+    "ROBUSTNESS",
+    "ROBUSTNESS_SCHEMA",
+    "SET_COLUMNS",
     "REFIT_SCHEMA",
     "SCHEMA",
     "STATUSES",
@@ -57,13 +69,16 @@ __all__ = [
     "AlreadyRecorded",
     "LeaderboardError",
     "append_refit",
+    "append_robustness",
     "append_row",
     "append_trial",
     "best_rows",
     "ok_keys",
     "read_leaderboard",
     "read_refits",
+    "read_robustness",
     "read_trials",
+    "record_corrupted",
     "record_job",
     "row_line",
     "to_csv_text",

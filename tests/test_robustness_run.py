@@ -1,0 +1,135 @@
+"""``mnistbench run --corruptions``: the corrupted test sets made once and
+cached, one robustness row per job and set, paired images across pipelines,
+``--resume`` for missing sets, own data, and bad input in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from test_cli import one_line_error
+
+from mnistbench import data, results, runner
+from mnistbench.cli import cli
+
+
+@pytest.fixture(autouse=True)
+def fast_jobs(use_fork_server):
+    """Jobs forked from a server that has imported scikit-learn once."""
+
+
+@pytest.fixture
+def use_fork_server():
+    from mnistbench.jobs import use_job_server
+
+    use_job_server(True)
+    yield
+    use_job_server(False)
+
+
+def run(out, names=("knn", "logreg"), **kw):
+    kw.setdefault("datasets", ["mnist-sample"])
+    kw.setdefault("train_size", 300)
+    kw.setdefault("plots", False)
+    return runner.run(list(names), out=out, **kw)
+
+
+def test_rows_per_job_and_set_on_the_same_images(tmp_path, data_home):
+    summary = run(tmp_path, corruptions="shear,shot_noise", severity="1,4")
+    assert summary.ok and len(summary.rows) == 2
+    rob = results.read_robustness(tmp_path)
+    assert len(rob) == 2 * 4 and (rob["status"] == "ok").all()
+    assert len(summary.robustness) == 8
+    assert set(zip(rob["corruption"], rob["severity"])) == {
+        ("shear", 1),
+        ("shear", 4),
+        ("shot_noise", 1),
+        ("shot_noise", 4),
+    }
+    assert (rob["source"] == data.GENERATED).all()
+    # every pipeline saw the same images of a set
+    per_set = rob.groupby(["corruption", "severity"])["images_sha256"].nunique()
+    assert (per_set == 1).all()
+    ds = data.load("mnist-sample")
+    board = results.read_leaderboard(tmp_path)
+    for r in rob.itertuples():
+        y_pred = np.load(tmp_path / r.predictions)
+        assert y_pred.shape == (1000,)
+        assert r.accuracy == pytest.approx(np.mean(y_pred == ds.y_test))
+        X = data.corrupted_test_set(ds, r.corruption, int(r.severity), 0)
+        assert data.images_sha256(X) == r.images_sha256
+        clean = board.loc[board["job_key"] == r.job_key, "accuracy"].item()
+        assert r.accuracy < clean + 0.05  # corrupted is no easier
+    # the leaderboard's columns keep meaning the clean test set
+    for r in board.itertuples():
+        y_pred = np.load(tmp_path / r.predictions)
+        assert r.accuracy == pytest.approx(np.mean(y_pred == ds.y_test))
+    # made once, cached in the data home, read by later runs
+    cached = sorted((data_home / "corrupted").rglob("*.npy"))
+    assert len(cached) == 4
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    run(tmp_path / "again", names=["knn"], corruptions="shear", severity=1)
+    assert [p.stat().st_mtime_ns for p in cached] == stamps
+
+
+def test_resume_scores_only_the_missing_sets(tmp_path):
+    run(tmp_path, names=["knn"])
+    board = results.read_leaderboard(tmp_path)
+    seen = []
+    summary = run(
+        tmp_path,
+        names=["knn"],
+        corruptions="rotate",
+        severity="2",
+        resume=True,
+        on_result=lambda job, row: seen.append(row["status"]),
+    )
+    assert seen == ["rescored"] and summary.skipped == [] and summary.ok
+    assert len(results.read_leaderboard(tmp_path)) == len(board)  # no new clean row
+    rob = results.read_robustness(tmp_path)
+    assert list(rob["corruption"]) == ["rotate"]
+    assert rob["job_key"].item() == board["job_key"].item()
+    again = run(tmp_path, names=["knn"], corruptions="rotate", severity=2, resume=True)
+    assert len(again.skipped) == 1 and len(again.robustness) == 0
+    assert len(results.read_robustness(tmp_path, newest=False)) == 1
+
+
+def test_own_data_of_another_image_shape(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.arange(400) % 4
+    images = rng.integers(0, 60, size=(400, 20, 24)).astype(np.uint8)
+    images[:, :, :] += (labels * 50)[:, None, None].astype(np.uint8)
+    ds = data.from_arrays(
+        images[:300], labels[:300], images[300:], labels[300:], name="wide"
+    )
+    summary = run(
+        tmp_path,
+        names=["knn"],
+        datasets=[ds],
+        train_size=None,
+        corruptions="rotate,canny_edges",
+        severity=5,
+    )
+    assert summary.ok
+    rob = results.read_robustness(tmp_path)
+    assert list(rob["corruption"]) == ["rotate", "canny_edges"]
+    assert (rob["n_test"] == 100).all() and (rob["status"] == "ok").all()
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--corruptions", "smudge"], ["--corruptions", "unknown corruption 'smudge'"]),
+        (["--corruptions", "shear", "--severity", "7"], ["--severity", "1 to 5"]),
+        (["--corruptions", "shear", "--severity", "x"], ["--severity"]),
+        (["--severity", "2"], ["--severity needs --corruptions"]),
+        (["--corruptions-from", "no/such/folder"], ["no/such/folder"]),
+    ],
+)
+def test_bad_input_one_line_nothing_written(tmp_path, args, needles):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["run", "knn", "-d", "mnist-sample", *args, "--out", str(out)]
+    )
+    one_line_error(result, *needles)
+    assert not out.exists()
