@@ -8,7 +8,9 @@ processes on the machine slow it down).
 
     python benchmarks/corruptions.py --dataset fashion-mnist --n 10000
 
-``--repeat K`` times each cell K times and keeps the fastest;
+``--csv PATH`` also writes the times as a CSV (one row per corruption and
+severity, with the machine), whole or not at all: results/bench/ keeps the
+committed one. ``--repeat K`` times each cell K times and keeps the fastest;
 ``--corruptions shear,rotate`` and ``--severity 1,5`` time a part of the
 grid. A dataset with fewer test images than N has its test images repeated
 up to N (the script says so).
@@ -64,6 +66,7 @@ def main(argv=None) -> int:
     parser.add_argument("--corruptions", default="all")
     parser.add_argument("--severity", default="all")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None, help="also write the times here")
     args = parser.parse_args(argv)
 
     names = corruptions.select(args.corruptions)
@@ -83,6 +86,7 @@ def main(argv=None) -> int:
     header = " ".join(f"{f's{level}':>6}" for level in levels)
     print(f"\n{'seconds':<{width}} {header} {'total':>7}")
     grand = 0.0
+    rows = []
     for name in names:
         row = [
             _best(
@@ -94,6 +98,7 @@ def main(argv=None) -> int:
             for level in levels
         ]
         grand += sum(row)
+        rows += [(name, level, t) for level, t in zip(levels, row)]
         cells = " ".join(f"{t:6.2f}" for t in row)
         print(f"{name:<{width}} {cells} {sum(row):7.2f}", flush=True)
     cells = len(names) * len(levels)
@@ -102,7 +107,30 @@ def main(argv=None) -> int:
         f"{grand / cells:.2f} s each on average"
     )
     print(f"load average after: {_load_average()}")
+    if args.csv:
+        _write_csv(args, rows, len(images))
+        print(f"wrote {args.csv}")
     return 0
+
+
+def _write_csv(args, rows, n: int) -> None:
+    import pandas as pd
+
+    from mnistbench import __version__
+    from mnistbench._io import atomic_write_text
+
+    frame = pd.DataFrame(rows, columns=["corruption", "severity", "seconds"])
+    frame = frame.assign(
+        dataset=args.dataset,
+        n_images=n,
+        cpu=cpu_model(),
+        n_cores=os.cpu_count(),
+        mnistbench_version=__version__,
+        numpy_version=np.__version__,
+        scipy_version=scipy.__version__,
+        skimage_version=skimage.__version__,
+    )
+    atomic_write_text(args.csv, frame.to_csv(index=False, float_format="%.4f"))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ NAME to the function that makes it from the repository's committed files.
 Those functions live beside this script, each registered with
 ``@register(NAME)`` (``_tables_registry.py``): ``_tables_runs.py`` holds the
 tables read from leaderboards, ``_tables_bench.py`` those read from
-``results/bench/`` and the registries, ``_tables_format.py`` their
+``results/bench/`` and the registries, ``_tables_robustness.py`` those of
+the corruptions and the ``--corruptions`` runs, ``_tables_format.py`` their
 formatting helpers.
 
     python docs/tables.py           # rewrite every stale block, say which
@@ -45,6 +46,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.append(str(Path(__file__).resolve().parent))
 
 import _tables_bench  # noqa: E402, F401  (registers its tables)
+import _tables_robustness  # noqa: E402, F401  (registers its tables)
 import _tables_runs  # noqa: E402, F401  (registers its tables)
 from _tables_registry import TABLES, Skipped, TableError, register  # noqa: E402
 

@@ -35,7 +35,7 @@ def _images(ds, s, seed: int, data_home) -> np.ndarray:
 
     if s.generated:
         return data.corrupted_test_set(
-            ds, s.corruption, s.severity, seed, data_home=data_home
+            ds, s.corruption, s.severity, seed, data_home=data_home, tag=s.tag
         )
     for found in data.published_corruptions(s.source):
         if found.name == s.corruption:
@@ -99,7 +99,12 @@ def prepare(plan, loaded: dict) -> float:
             for seed in plan.seeds:
                 began = time.perf_counter()
                 data.corrupted_test_set(
-                    ds, s.corruption, s.severity, seed, data_home=plan.data_home
+                    ds,
+                    s.corruption,
+                    s.severity,
+                    seed,
+                    data_home=plan.data_home,
+                    tag=s.tag,
                 )
                 logger.info(
                     "%s: %s, seed %d: %.1f s",
@@ -130,7 +135,11 @@ def rescoring(plan, finished: list) -> list:
     todo = []
     for job in finished:
         done = have.get(job.key, set())
-        want = tuple(s for s in job.corrupted if set_key(*s) not in done)
+        want = tuple(
+            s
+            for s in job.corrupted
+            if set_key(s.corruption, s.severity, s.source) not in done
+        )
         if want:
             todo.append(dataclasses.replace(job, corrupted=want))
     return todo

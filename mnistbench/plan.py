@@ -17,18 +17,27 @@ values, (dataset x pipeline x seed), in that nesting order.
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from mnistbench import data, engines
-from mnistbench.exceptions import MnistbenchError
+from mnistbench._plan_checks import (
+    MAX_SEED,
+    RunError,
+    _check_constraints,
+    _cluster_workers,
+    _is_int,
+    _n_jobs,
+    _names,
+    _params,
+    _scheduler_address,
+    _seeds,
+)
 from mnistbench.jobs import DEFAULT_TIMEOUT, Job, JobSettings
-from mnistbench.pipelines import constraint_error, fingerprint
+from mnistbench.pipelines import fingerprint
 from mnistbench.pipelines import get as get_pipeline
 from mnistbench.pipelines import info as pipeline_info
 
@@ -48,12 +57,6 @@ MIN_TRAIN_SIZE = 10
 MAX_REPEAT = 100
 #: The severity of ``--corruptions`` without ``--severity``: the middle one.
 DEFAULT_SEVERITY = 3
-#: numpy's and scikit-learn's seeds are unsigned 32-bit integers.
-MAX_SEED = 2**32 - 1
-
-
-class RunError(MnistbenchError, ValueError):
-    """A run cannot start: bad arguments, unwritable output, finished jobs."""
 
 
 @dataclass(frozen=True)
@@ -354,7 +357,11 @@ class RunPlan:
             except corr.CorruptionError as exc:
                 option = "--severity" if "severity" in str(exc) else "--corruptions"
                 raise RunError(f"{option}: {exc}") from None
-            sets += [data.CorruptedSet(n, s) for n in names for s in levels]
+            sets += [
+                data.CorruptedSet(n, s, tag=data.generation_tag(n))
+                for n in names
+                for s in levels
+            ]
         if self.corruptions_from is not None:
             found = data.published_corruptions(self.corruptions_from)
             sets += [data.CorruptedSet(p.name, None, str(p.path)) for p in found]
@@ -405,103 +412,3 @@ def expand_jobs(
         for p in pipeline_names
         for s in seeds
     ]
-
-
-# --- checks of single arguments -----------------------------------------------
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _names(values, kind: str, hint: str) -> tuple[str, ...]:
-    names = (values,) if isinstance(values, str) else tuple(values or ())
-    if not names:
-        raise RunError(f"no {kind} to run: give {kind} names or {hint}")
-    return tuple(dict.fromkeys(names))
-
-
-def _seeds(seeds) -> tuple[int, ...]:
-    seeds = (seeds,) if _is_int(seeds) else tuple(seeds or ())
-    if not seeds:
-        raise RunError("no seed given: pass --seed N")
-    for seed in seeds:
-        if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
-            raise RunError(
-                f"--seed must be a whole number from 0 to {MAX_SEED} (2**32 - 1), "
-                f"got {seed!r}"
-            )
-    return tuple(dict.fromkeys(int(s) for s in seeds))
-
-
-def _params(params) -> dict[str, Any]:
-    params = dict(params or {})
-    bad = [key for key in params if not isinstance(key, str) or not key]
-    if bad:
-        raise RunError(
-            f"--param {bad[0]!r}: expected STEP__PARAM=VALUE, e.g. clf__C=10"
-        )
-    return params
-
-
-def _n_jobs(n_jobs, on_dask: bool) -> int | None:
-    if on_dask:
-        return None
-    if n_jobs is None or n_jobs == -1:
-        import joblib
-
-        return joblib.cpu_count()
-    if not _is_int(n_jobs) or n_jobs < 1:
-        raise RunError(
-            f"--n-jobs must be a positive number of jobs or -1, got {n_jobs}"
-        )
-    return int(n_jobs)
-
-
-def _cluster_workers(spec: str | int | None) -> int | None:
-    """Worker processes asked for by ``local`` (one per core), ``local:N`` or N."""
-    if spec is None:
-        return None
-    if _is_int(spec):
-        count = str(spec)
-    else:
-        name, _, count = str(spec).partition(":")
-        if name != "local":
-            raise RunError(
-                f"--cluster must be local or local:N (N worker processes), got "
-                f"{spec!r}; for a cluster that is already running, pass "
-                "--scheduler tcp://HOST:PORT"
-            )
-        if not count:
-            import joblib
-
-            return joblib.cpu_count()
-    if not count.isdigit() or int(count) < 1:
-        raise RunError(
-            f"--cluster local:N needs a positive number of workers, got {spec!r}"
-        )
-    return int(count)
-
-
-def _scheduler_address(address: str | None) -> str | None:
-    """``address`` as ``scheme://host:port`` (``tcp://`` if no scheme is given)."""
-    if address is None:
-        return None
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if not parts.hostname or port is None:
-        raise RunError(f"--scheduler must look like tcp://HOST:PORT, got {address!r}")
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _check_constraints(pipe, name: str, params: Mapping) -> None:
-    """Check every step's parameters against scikit-learn's own constraints
-    (each estimator's ``_parameter_constraints``, as its ``fit`` would)."""
-    problem = constraint_error([pipe, *pipe.get_params(deep=True).values()])
-    if problem is not None:
-        given = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        where = f"pipeline {name!r}" + (f" with {given}" if given else "")
-        raise RunError(f"{where}: {problem}")

@@ -19,7 +19,16 @@ import pandas as pd
 import pytest
 from test_report import parse
 
-from mnistbench import _report_robustness, compare, data, envinfo, pipelines, report
+from mnistbench import (
+    _report_robustness,
+    _report_robustness_images,
+    _report_robustness_scores,
+    compare,
+    data,
+    envinfo,
+    pipelines,
+    report,
+)
 from mnistbench import results as results_
 from mnistbench.exceptions import DataError
 from mnistbench.jobs import Job
@@ -123,7 +132,7 @@ def built(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MNISTBENCH_DATA_HOME", str(out / "data"))
         if corruptions is None:
-            mp.setattr(_report_robustness, "_corrupted_test_set", _stand_in_set)
+            mp.setattr(_report_robustness_images, "_corrupted_test_set", _stand_in_set)
         ds = data.load(DATASET)
         models = _fit(ds, PIPELINES)
         _record(out, ds, models, gone=out / "mnist_c_gone")
@@ -248,7 +257,7 @@ def test_without_the_images_the_numbers_stay_and_a_note_says_why(built, tmp_path
         raise DataError(f"no corrupted {corruption} images in {data_home}")
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_report_robustness, "_corrupted_test_set", elsewhere)
+        mp.setattr(_report_robustness_images, "_corrupted_test_set", elsewhere)
         made = report.build(copy, data_home=tmp_path / "elsewhere")
     names = {path.name for path in made.figures}
     assert {
@@ -275,7 +284,7 @@ def test_the_numbers_are_means_over_seeds_and_the_tests_pair_one_seed(built, tmp
         ds=ds, board=board, out=copy, name=DATASET, n_test=len(ds.y_test),
         y_test=ds.y_test, data_home=None,
     )  # fmt: skip
-    scores = _report_robustness._gather(r)
+    scores = _report_robustness_scores._gather(r)
     rob = results_.read_robustness(copy)
     generated = rob[rob["severity"].notna()]
     means = generated.groupby(["pipeline", "corruption", "severity"])["accuracy"]

@@ -133,3 +133,45 @@ def test_bad_input_one_line_nothing_written(tmp_path, args, needles):
     )
     one_line_error(result, *needles)
     assert not out.exists()
+
+
+def test_a_corruption_registered_in_the_callers_script(tmp_path):
+    """Registered here only, unknown to the job processes: they read the set
+    that the runner made, from the cache, by its generation tag."""
+    from mnistbench import corruptions
+
+    def blackout(images, severity, rng):  # a closure: no job can import it
+        out = images.copy()
+        out[:, 10 : 10 + 2 * severity, :] = 0
+        return out
+
+    corruptions.register("blackout", blackout)
+    try:
+        summary = run(tmp_path, names=["knn"], corruptions="blackout", severity=4)
+    finally:
+        corruptions.unregister("blackout")
+    rob = summary.robustness
+    assert summary.ok and list(rob["corruption"]) == ["blackout"]
+    assert 0.1 < rob["accuracy"].item() < 0.95
+
+
+def test_the_corruptions_command_lists_every_one(monkeypatch):
+    from mnistbench import corruptions
+
+    monkeypatch.setenv("COLUMNS", "250")
+    result = CliRunner().invoke(cli, ["corruptions"])
+    assert result.exit_code == 0, result.output
+    for name in corruptions.available():
+        assert name in result.output
+    assert "MNIST-C corruptions.py shear" in result.output
+
+
+def test_the_run_command_says_where_the_rows_are(tmp_path):
+    out = tmp_path / "out"
+    args = ["run", "knn", "-d", "mnist-sample", "--train-size", "200"]
+    args += ["--corruptions", "stripe,inverse", "--severity", "all", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "corrupted: mean" in result.output and "over 10 sets" in result.output
+    assert "robustness.csv (10 rows" in result.output.replace("\n", "")
+    assert len(results.read_robustness(out)) == 10

@@ -14,6 +14,7 @@ from mnistbench.data._corrupted import (
     CorruptedSet,
     corrupted_cache_path,
     corrupted_test_set,
+    generation_tag,
     images_sha256,
 )
 from mnistbench.data._dataset import DataRef, Dataset, is_cached
@@ -55,6 +56,7 @@ __all__ = [
     "CorruptedSet",
     "corrupted_cache_path",
     "corrupted_test_set",
+    "generation_tag",
     "images_sha256",
     "DEFAULT_TEST_FRACTION",
     "DataRef",

@@ -29,6 +29,7 @@ __all__ = [
     "CorruptedSet",
     "corrupted_cache_path",
     "corrupted_test_set",
+    "generation_tag",
     "images_sha256",
 ]
 
@@ -44,12 +45,16 @@ class CorruptedSet(NamedTuple):
     ``corruption`` is a registered corruption's name and ``severity`` 1 to 5
     for a set generated from the job's seed (``source`` ``"generated"``);
     for a published set (MNIST-C, Fashion-MNIST-C) ``source`` is the folder
-    it is read from and ``severity`` None.
+    it is read from and ``severity`` None. ``tag`` is the generation's
+    version (:func:`generation_tag`), taken where the run starts: a job
+    finds the set the runner made in the cache by it, even where the
+    corruption is not registered (one registered in the caller's script).
     """
 
     corruption: str
     severity: int | None
     source: str = GENERATED
+    tag: str = ""
 
     @property
     def generated(self) -> bool:
@@ -61,8 +66,10 @@ class CorruptedSet(NamedTuple):
         return f"{self.corruption} ({self.source})"
 
 
-def _tag(name: str) -> str:
-    """What tells one version of a corruption's generation from another."""
+def generation_tag(name: str) -> str:
+    """What tells one version of corruption ``name``'s generation from
+    another: the mnistbench version for a built-in one, a hash of the
+    function's code for a user's."""
     from mnistbench import __version__, corruptions
 
     info = corruptions.info(name)
@@ -78,11 +85,13 @@ def _tag(name: str) -> str:
 
 
 def corrupted_cache_path(
-    ds, corruption: str, severity: int, seed: int, data_home=None
+    ds, corruption: str, severity: int, seed: int, data_home=None, tag: str = ""
 ) -> Path:
-    """Where :func:`corrupted_test_set` caches ``ds``'s corrupted test set."""
+    """Where :func:`corrupted_test_set` caches ``ds``'s corrupted test set
+    (``tag`` default :func:`generation_tag`)."""
     folder = get_data_home(data_home) / "corrupted" / ds.sha256[:16]
-    return folder / f"{corruption}-s{severity}-seed{seed}-{_tag(corruption)}.npy"
+    tag = tag or generation_tag(corruption)
+    return folder / f"{corruption}-s{severity}-seed{seed}-{tag}.npy"
 
 
 def _read(path: Path, shape: tuple) -> np.ndarray | None:
@@ -107,6 +116,7 @@ def corrupted_test_set(
     *,
     data_home: str | os.PathLike | None = None,
     cache: bool = True,
+    tag: str = "",
 ) -> np.ndarray:
     """``ds``'s test images under ``corruption`` at ``severity``, from ``seed``.
 
@@ -129,6 +139,9 @@ def corrupted_test_set(
         The data home (default: ``$MNISTBENCH_DATA_HOME`` or the user's cache).
     cache : bool, default True
         Read and write the cache.
+    tag : str, optional
+        The generation's version in the cache's file name; default
+        :func:`generation_tag` of ``corruption``.
 
     Returns
     -------
@@ -154,7 +167,7 @@ def corrupted_test_set(
     shape = ds.X_test.shape
     path = None
     if cache:
-        path = corrupted_cache_path(ds, corruption, severity, seed, data_home)
+        path = corrupted_cache_path(ds, corruption, severity, seed, data_home, tag)
         found = _read(path, shape)
         if found is not None:
             return found

@@ -34,10 +34,10 @@ from mnistbench.data._formats import (
     NPY_FMNIST_C,
     NPY_MNIST_C,
     find_layout,
-    map_npy,
 )
 from mnistbench.data._idx import read_idx, read_idx_header
 from mnistbench.data._memory import check_memory
+from mnistbench.data._npy import map_npy
 from mnistbench.exceptions import DataError
 
 __all__ = [
