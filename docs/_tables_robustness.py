@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _tables_format import _bold, _code, _generated, _table
+from _tables_format import _bold, _code, _fixed, _generated, _table
 from _tables_registry import TableError, register
 from _tables_runs import _test_labels
 
@@ -17,6 +17,8 @@ from mnistbench._text import md_escape
 
 #: The committed --corruptions run on Fashion-MNIST, and its severity.
 FASHION = "results/fashion-mnist-corrupted"
+#: The committed run at every severity, on the shipped sample.
+SAMPLE = "results/mnist-sample-corrupted"
 SPEED = "results/bench/corruptions-fashion-mnist.csv"
 #: What each preprocessing is compared with: the same classifier on pixels.
 PAIRS = (
@@ -103,8 +105,8 @@ def robustness_summary(root: Path) -> str:
                     f"{acc:.4f}",
                     f"{mean:.4f}",
                     f"{100 * (acc - mean):.1f}",
-                    f"{drops.index[-1]} ({100 * drops.iloc[-1]:.1f})",
-                    f"{drops.index[0]} ({100 * drops.iloc[0]:+.1f})",
+                    f"{drops.index[-1]} ({_fixed(100 * drops.iloc[-1], '.1f')})",
+                    f"{drops.index[0]} ({_fixed(100 * drops.iloc[0], '.1f')})",
                 ],
             )
         )
@@ -159,7 +161,8 @@ def preprocessing_effect(root: Path) -> str:
                 continue
             diff, i = cells[name, a]
             p = adjusted[i]
-            text = f"{100 * diff:+.1f} ({'p < 0.001' if p < 0.001 else f'p = {p:.3f}'})"
+            shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+            text = f"{_fixed(100 * diff, '+.1f')} ({shown})"
             row.append(_bold(text, p < 0.05))
         rows.append(row)
     header = ["test set", *(f"{_code(a)} − {_code(b)}" for a, b in PAIRS)]
@@ -172,3 +175,28 @@ def preprocessing_effect(root: Path) -> str:
     return _generated(
         table, f"{FASHION}/robustness.csv", "the Fashion-MNIST test labels", how=how
     )
+
+
+@register("robustness-severity")
+def severity_curve(root: Path) -> str:
+    """On mnist-sample, every severity: each pipeline's mean accuracy over
+    the corruptions (``inverse`` left out: the same at every severity)."""
+    folder = root / SAMPLE
+    board = results.read_leaderboard(folder)
+    rob = results.read_robustness(folder)
+    rob = rob[(rob["status"] == "ok") & (rob["corruption"] != "inverse")]
+    if rob.empty:
+        raise TableError(f"{SAMPLE} holds no ok rows of a --corruptions run")
+    clean = board[board["status"] == "ok"].set_index("pipeline")["accuracy"]
+    means = rob.groupby(["pipeline", "severity"])["accuracy"].mean().unstack()
+    levels = list(means.columns)
+    order = means.mean(axis=1).sort_values(ascending=False).index
+    rows = [
+        [_code(p), f"{clean[p]:.4f}", *(f"{means.loc[p, s]:.4f}" for s in levels)]
+        for p in order
+    ]
+    n = rob["corruption"].nunique()
+    header = ["pipeline", "clean", *(f"severity {int(s)}" for s in levels)]
+    how = f"mean accuracy over {n} corruptions, inverse left out; seed 0"
+    table = _table(header, "l" + "r" * (len(levels) + 1), rows)
+    return _generated(table, f"{SAMPLE}/robustness.csv", how=how)

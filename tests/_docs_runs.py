@@ -145,7 +145,8 @@ class Outcome:
 def _your_default_run(where: str, names: list[str]) -> set[str]:
     if Path(where) != ROOT / "results":
         return set()
-    return set(names) & {"leaderboard.csv", "predictions", "plots", "logs"}
+    own = {"leaderboard.csv", "robustness.csv", "predictions", "plots", "logs"}
+    return set(names) & own
 
 
 class DocsRuns:

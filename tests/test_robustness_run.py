@@ -175,3 +175,49 @@ def test_the_run_command_says_where_the_rows_are(tmp_path):
     assert "corrupted: mean" in result.output and "over 10 sets" in result.output
     assert "robustness.csv (10 rows" in result.output.replace("\n", "")
     assert len(results.read_robustness(out)) == 10
+
+
+def test_a_robustness_row_the_disk_cuts_short_then_resume(tmp_path):
+    """A corrupted set's row finds no room: one line, exit 2, robustness.csv
+    as it was and no predictions file without its row; the job's clean row
+    is in; --resume scores the missing set only."""
+    import subprocess
+
+    from helpers import mnistbench
+    from test_cli_run import _file_size_limit
+
+    out = tmp_path / "out"
+    base = ["-d", "mnist-sample", "--train-size", "300", "--out", str(out)]
+    first = CliRunner().invoke(
+        cli, ["run", "knn", *base, "--corruptions", "all", "--severity", "all"]
+    )
+    assert first.exit_code == 0, first.output
+    rob = out / "robustness.csv"
+    before = rob.read_bytes()
+    run = mnistbench("run", "logreg", *base, "--corruptions", "shear")
+    cut = subprocess.run(
+        run,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_file_size_limit(len(before) + 100),  # part of the next row
+    )
+    assert cut.returncode == 2, cut.stderr
+    assert cut.stderr.strip().splitlines()[-1] == (
+        f"Error: file too large (a file size limit) writing {rob}; the shear row "
+        "of mnist-sample/logreg seed 0 was not recorded; free space (or make it "
+        "writable) and run again with --resume"
+    )
+    assert "Traceback" not in cut.stderr and rob.read_bytes() == before
+    logreg = out / "predictions" / "mnist-sample" / "logreg"
+    assert [p.name for p in logreg.iterdir() if "shear" in p.name] == []
+    board = results.read_leaderboard(out)
+    assert sorted(board["pipeline"]) == ["knn", "logreg"]
+    again = subprocess.run(
+        [*run, "--resume"], capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stderr
+    assert len(results.read_leaderboard(out)) == 2
+    rows = results.read_robustness(out)
+    assert len(rows) == 86 and (rows["status"] == "ok").all()
+    assert list(rows[rows["pipeline"] == "logreg"]["corruption"]) == ["shear"]
