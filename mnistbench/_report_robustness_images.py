@@ -186,7 +186,7 @@ def _lost(doc: Doc, r, s: _Scores, images: _Images) -> None:
             f"images; accuracy {right.mean():.4f} clean, {right_here.mean():.4f} "
             f"here (seed {s.seed})"
         )
-        titles = [f"{names[r.y_test[i]]} → {names[y_pred[i]]}" for i in shown]
+        titles = [f"{names[r.y_test[i]]}\n→ {names[y_pred[i]]}" for i in shown]
         groups.append((heading, found[shown], titles))
     if groups:
         doc.figure(

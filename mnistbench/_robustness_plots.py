@@ -136,7 +136,7 @@ def lost_images_figure(
     each with its title above it, the heading above the row."""
     size = 1.3
     fig = Figure(
-        figsize=(size * per_row + 0.4, (size + 0.85) * len(groups) + 0.5),
+        figsize=(size * per_row + 0.4, (size + 1.15) * len(groups) + 0.5),
         layout="constrained",
     )
     subfigs = np.atleast_1d(fig.subfigures(len(groups), 1))
