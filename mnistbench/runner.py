@@ -308,6 +308,9 @@ def run_plan(
     # Connect first: an unreachable scheduler fails in seconds, before any work.
     with executor as running:
         loaded = {name: _load(plan, name, download_progress) for name in plan.datasets}
+        if plan.corrupted:  # before anything is written to plan.out
+            seconds = _robustness.prepare(plan, loaded)
+            logger.info("corrupted test sets ready in %.1f s", seconds)
         todo, skipped, known_runs = _todo(
             plan, {d: len(ds.y_train) for d, ds in loaded.items()}
         )
@@ -317,9 +320,6 @@ def run_plan(
         rescore_keys = {job.key for job in rescored}
         skipped = [job for job in skipped if job.key not in rescore_keys]
         todo = todo + rescored
-        if plan.corrupted:
-            seconds = _robustness.prepare(plan, loaded)
-            logger.info("corrupted test sets ready in %.1f s", seconds)
         run_id = _new_run_id()
         capacity = running.capacity(len(todo))
         base_row = _base_row(run_id, capacity)

@@ -4,7 +4,6 @@ registry."""
 
 from __future__ import annotations
 
-import doctest
 import importlib.metadata
 import zlib
 
@@ -395,7 +394,7 @@ def test_plugins_load_once_and_a_bad_one_only_warns(monkeypatch, digits):
 
     before = dict(registry._REGISTRY)
     monkeypatch.setattr(registry, "_plugins_loaded", False)
-    monkeypatch.setattr(registry.importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     try:
         with pytest.warns(RuntimeWarning) as caught:
             names = corruptions.available()
@@ -411,21 +410,3 @@ def test_plugins_load_once_and_a_bad_one_only_warns(monkeypatch, digits):
     finally:
         registry._REGISTRY.clear()
         registry._REGISTRY.update(before)
-
-
-def test_docstring_examples_run():
-    """The package's and its public names' examples, as the suite's
-    docstring test runs them once the module is in docs/api.rst."""
-    finder = doctest.DocTestFinder()
-    tests = finder.find(corruptions, "mnistbench.corruptions", globs={})
-    for name in corruptions.__all__:
-        obj = getattr(corruptions, name)
-        if callable(obj):
-            tests += finder.find(obj, name, module=False, globs={})
-    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    runner = doctest.DocTestRunner(optionflags=flags)
-    out: list[str] = []
-    for test in tests:
-        runner.run(test, out=out.append)
-    assert runner.failures == 0, "".join(out)
-    assert runner.tries >= 10

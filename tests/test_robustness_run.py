@@ -221,3 +221,60 @@ def test_a_robustness_row_the_disk_cuts_short_then_resume(tmp_path):
     rows = results.read_robustness(out)
     assert len(rows) == 86 and (rows["status"] == "ok").all()
     assert list(rows[rows["pipeline"] == "logreg"]["corruption"]) == ["shear"]
+
+
+def _published(folder, ds, sets: dict, labels=None):
+    """An MNIST-C-like folder: a sub-folder per set, its test pair as uint8
+    (n, 28, 28, 1) images and labels (the train pair is not needed)."""
+    for name, X in sets.items():
+        sub = folder / name
+        sub.mkdir(parents=True)
+        images = np.rint(np.asarray(X) * 255).astype(np.uint8)
+        np.save(sub / "test_images.npy", images.reshape(-1, 28, 28, 1))
+        np.save(sub / "test_labels.npy", (ds.y_test if labels is None else labels))
+    return folder
+
+
+def test_corruptions_from_a_published_folder(tmp_path):
+    """Published sets are scored beside generated ones: here the published
+    shear set is our own generation written in MNIST-C's layout, so both
+    give the same predictions."""
+    ds = data.load("mnist-sample")
+    sheared = data.corrupted_test_set(ds, "shear", 3, 0)
+    folder = _published(
+        tmp_path / "mnist_c", ds, {"identity": ds.X_test, "shear": sheared}
+    )
+    summary = run(
+        tmp_path / "out",
+        names=["knn"],
+        corruptions="shear",
+        severity=3,
+        corruptions_from=folder,
+    )
+    assert summary.ok
+    rob = results.read_robustness(tmp_path / "out")
+    assert list(zip(rob["corruption"], rob["source"])) == [
+        ("shear", data.GENERATED),
+        ("identity", str(folder / "identity")),
+        ("shear", str(folder / "shear")),
+    ]
+    assert rob["severity"].isna().tolist() == [False, True, True]
+    gen, ident, pub = (np.load(tmp_path / "out" / p) for p in rob["predictions"])
+    assert np.array_equal(gen, pub)
+    board = results.read_leaderboard(tmp_path / "out")
+    clean = np.load(tmp_path / "out" / board["predictions"].item())
+    assert np.array_equal(ident, clean)  # identity is the clean test set
+
+
+def test_corruptions_from_other_labels_refused_before_any_job(tmp_path):
+    ds = data.load("mnist-sample")
+    shuffled = np.roll(ds.y_test, 1)
+    folder = _published(tmp_path / "mnist_c", ds, {"shear": ds.X_test}, shuffled)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        ["run", "knn", "-d", "mnist-sample", "--corruptions-from", str(folder)]
+        + ["--out", str(out)],
+    )
+    one_line_error(result, "not those of mnist-sample's test set")
+    assert not out.exists()

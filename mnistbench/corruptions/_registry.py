@@ -3,14 +3,13 @@ plugins."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from mnistbench._plugins import load_plugins
 from mnistbench.corruptions._base import CorruptionError
 
 __all__ = [
@@ -161,24 +160,12 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _REGISTRY:
-            warnings.warn(
-                f"mnistbench: plugin corruption {ep.name!r} ({ep.value}) ignored: "
-                "the name is taken",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            continue
-        try:
-            register(ep.name, ep.load(), source=f"plugin {ep.value}")
-        except Exception as exc:  # a broken plugin must never break mnistbench
-            warnings.warn(
-                f"mnistbench: plugin corruption {ep.name!r} ({ep.value}) failed "
-                f"to load: {type(exc).__name__}: {exc}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+    load_plugins(
+        ENTRY_POINT_GROUP,
+        "corruption",
+        _REGISTRY,
+        lambda name, obj, source: register(name, obj, source=source),
+    )
 
 
 def available() -> list[str]:

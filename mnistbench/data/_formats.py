@@ -331,15 +331,4 @@ def _read_idx(files: dict[str, Path]) -> Raw:
             need += pixels_need(math.prod(shape), split="test_images" not in files)
     check_memory(need, f"{files['train_images']}: the images")
     arrays = {role: read_idx(path) for role, path in files.items()}
-    return Raw(
-        arrays["train_images"],
-        arrays["train_labels"],
-        arrays.get("test_images"),
-        arrays.get("test_labels"),
-        where={
-            "X_train": str(files["train_images"]),
-            "y_train": str(files["train_labels"]),
-            "X_test": str(files.get("test_images")),
-            "y_test": str(files.get("test_labels")),
-        },
-    )
+    return Raw.by_role(arrays, files)

@@ -144,18 +144,7 @@ def read_npy(files: dict[str, Path]) -> Raw:
         else:
             need += pixels_need(a.size, split="test_images" not in files)
     check_memory(need, f"{files['train_images']}: the images")
-    return Raw(
-        arrays["train_images"],
-        arrays["train_labels"],
-        arrays.get("test_images"),
-        arrays.get("test_labels"),
-        where={
-            "X_train": str(files["train_images"]),
-            "y_train": str(files["train_labels"]),
-            "X_test": str(files.get("test_images")),
-            "y_test": str(files.get("test_labels")),
-        },
-    )
+    return Raw.by_role(arrays, files)
 
 
 # --- .npz -----------------------------------------------------------------------

@@ -25,3 +25,21 @@ class Raw:
     where: dict[str, str]
     class_names: tuple[str, ...] | None = None
     names_file: str = CLASSES_FILE
+
+    @classmethod
+    def by_role(cls, arrays: dict, files: dict) -> Raw:
+        """The arrays of a folder's files by role (``train_images``,
+        ``train_labels`` and, if there is a test set, ``test_images`` and
+        ``test_labels``), each named by its file."""
+        return cls(
+            arrays["train_images"],
+            arrays["train_labels"],
+            arrays.get("test_images"),
+            arrays.get("test_labels"),
+            where={
+                "X_train": str(files["train_images"]),
+                "y_train": str(files["train_labels"]),
+                "X_test": str(files.get("test_images")),
+                "y_test": str(files.get("test_labels")),
+            },
+        )

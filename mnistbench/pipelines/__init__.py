@@ -45,16 +45,15 @@ checks keeps the plugin out, with a warning.
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import logging
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from sklearn.pipeline import Pipeline
 
+from mnistbench._plugins import load_plugins
 from mnistbench.exceptions import MnistbenchError
 from mnistbench.pipelines._builtin import (
     STEPS,
@@ -290,25 +289,12 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _REGISTRY:
-            warnings.warn(
-                f"mnistbench: plugin pipeline {ep.name!r} ({ep.value}) ignored: "
-                "the name is taken",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            continue
-        try:
-            factory = ep.load()
-            register(ep.name, factory, source=f"plugin {ep.value}")
-        except Exception as exc:  # a broken plugin must never break mnistbench
-            warnings.warn(
-                f"mnistbench: plugin pipeline {ep.name!r} ({ep.value}) failed to "
-                f"load: {type(exc).__name__}: {exc}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+    load_plugins(
+        ENTRY_POINT_GROUP,
+        "pipeline",
+        _REGISTRY,
+        lambda name, obj, source: register(name, obj, source=source),
+    )
 
 
 def available(group: str | None = None) -> list[str]:

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from mnistbench._io import atomic_write, make_folder, write_error
-from mnistbench.results._schema import _cell, _format, _parse, read_rows
-from mnistbench.results._write import _remove, append_line
+from mnistbench.results._trials import _append, _read
+from mnistbench.results._write import _remove
 
 __all__ = [
     "ROBUSTNESS",
@@ -69,15 +69,7 @@ SET_COLUMNS = ("corruption", "severity", "source")
 
 def append_robustness(out: str | os.PathLike, row: Mapping, what: str = "") -> None:
     """Append one row to ``out/robustness.csv``, whole or not at all."""
-    unknown = set(row) - set(ROBUSTNESS_SCHEMA)
-    if unknown:
-        raise ValueError(f"unknown {ROBUSTNESS} columns: {sorted(unknown)}")
-    line = _format(_cell(c, row.get(c), ROBUSTNESS_SCHEMA) for c in ROBUSTNESS_SCHEMA)
-    consequence = (
-        f"{what or 'a row'} was not recorded; free space (or make it writable) "
-        "and run again with --resume"
-    )
-    append_line(Path(out) / ROBUSTNESS, tuple(ROBUSTNESS_SCHEMA), line, consequence)
+    _append(out, ROBUSTNESS, ROBUSTNESS_SCHEMA, row, what or "a robustness row")
 
 
 def _set_label(scored: Mapping) -> str:
@@ -155,18 +147,7 @@ def read_robustness(out: str | os.PathLike, *, newest: bool = True) -> pd.DataFr
     With ``newest`` (the default) a job scored more than once on the same
     set (``--force``, a resumed run) keeps its newest row only.
     """
-    path = Path(out) / ROBUSTNESS
-    schema = ROBUSTNESS_SCHEMA
-    kinds = {int: "Int64", float: "float64", str: "object"}
-    records = []
-    if path.exists():
-        for line, _, fields in read_rows(path, {tuple(schema)}, ROBUSTNESS):
-            records.append(
-                {c: _parse(c, v, path, line, schema) for c, v in zip(schema, fields)}
-            )
-    frame = pd.DataFrame.from_records(records, columns=list(schema)).astype(
-        {c: kinds[k] for c, k in schema.items()}
-    )
+    frame = _read(out, ROBUSTNESS, ROBUSTNESS_SCHEMA)
     if newest and not frame.empty:
         keys = ["job_key", "corruption", "source"]
         sev = frame["severity"].fillna(0)
