@@ -36,6 +36,7 @@ from mnistbench._plan_checks import (
     _scheduler_address,
     _seeds,
 )
+from mnistbench.exceptions import DataError
 from mnistbench.jobs import DEFAULT_TIMEOUT, Job, JobSettings
 from mnistbench.pipelines import fingerprint
 from mnistbench.pipelines import get as get_pipeline
@@ -363,7 +364,10 @@ class RunPlan:
                 for s in levels
             ]
         if self.corruptions_from is not None:
-            found = data.published_corruptions(self.corruptions_from)
+            try:
+                found = data.published_corruptions(self.corruptions_from)
+            except DataError as exc:
+                raise RunError(f"--corruptions-from: {exc}") from None
             sets += [data.CorruptedSet(p.name, None, str(p.path)) for p in found]
         return tuple(sets)
 

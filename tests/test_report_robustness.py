@@ -33,13 +33,6 @@ from mnistbench import results as results_
 from mnistbench.exceptions import DataError
 from mnistbench.jobs import Job
 
-try:
-    from mnistbench import corruptions
-
-    corruptions.available, corruptions.corrupt  # noqa: B018
-except (ImportError, AttributeError):  # being written: a stand-in until it lands
-    corruptions = None
-
 DATASET = "mnist-sample"
 PIPELINES = ("logreg", "knn", "svm")
 N_TRAIN = 500
@@ -48,38 +41,12 @@ SECTION = _report_robustness.SECTION
 RUN_ID = "20260101T000000Z-abc123"
 
 
-def _stand_in(images, name, severity, seed):
-    """Until ``mnistbench.corruptions`` exists: noise, a blanked band, or
-    the negative."""
-    rng = np.random.default_rng([seed, severity, len(name)])
-    if name == "noise":
-        return np.clip(images + rng.normal(0, 0.15 * severity, images.shape), 0, 1)
-    if name == "band":
-        out = images.copy()
-        out[:, 10 : 10 + 3 * severity] = 0
-        return out.astype(images.dtype)
-    return (1 - images).astype(images.dtype)
-
-
-if corruptions is not None:
-    _known = list(corruptions.available())
-    CORRUPTIONS = [c for c in _known if c in ("shot_noise", "fog", "inverse")]
-    CORRUPTIONS = CORRUPTIONS if len(CORRUPTIONS) == 3 else _known[:3]
-    corrupt = corruptions.corrupt
-else:
-    CORRUPTIONS = ["noise", "band", "inverse"]
-    corrupt = _stand_in
-
-
-def _stand_in_set(ds, corruption, severity, seed, *, data_home=None):
-    images = corrupt(ds.images("test"), corruption, severity, seed)
-    return np.asarray(images, np.float32).reshape(len(images), -1)
+#: shot noise, a haze and the negative: three kinds of damage
+CORRUPTIONS = ["shot_noise", "fog", "inverse"]
 
 
 def _corrupted(ds, corruption, severity, seed=0):
     """The images the jobs are scored on, as the report finds them."""
-    if corruptions is None:
-        return _stand_in_set(ds, corruption, severity, seed)
     return data.corrupted_test_set(ds, corruption, severity, seed)
 
 
@@ -131,8 +98,6 @@ def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("robust")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MNISTBENCH_DATA_HOME", str(out / "data"))
-        if corruptions is None:
-            mp.setattr(_report_robustness_images, "_corrupted_test_set", _stand_in_set)
         ds = data.load(DATASET)
         models = _fit(ds, PIPELINES)
         _record(out, ds, models, gone=out / "mnist_c_gone")

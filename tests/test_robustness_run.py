@@ -189,7 +189,7 @@ def test_a_robustness_row_the_disk_cuts_short_then_resume(tmp_path):
     out = tmp_path / "out"
     base = ["-d", "mnist-sample", "--train-size", "300", "--out", str(out)]
     first = CliRunner().invoke(
-        cli, ["run", "knn", *base, "--corruptions", "all", "--severity", "all"]
+        cli, ["run", "knn", *base, "--corruptions", "all", "--severity", "1"]
     )
     assert first.exit_code == 0, first.output
     rob = out / "robustness.csv"
@@ -219,7 +219,7 @@ def test_a_robustness_row_the_disk_cuts_short_then_resume(tmp_path):
     assert again.returncode == 0, again.stderr
     assert len(results.read_leaderboard(out)) == 2
     rows = results.read_robustness(out)
-    assert len(rows) == 86 and (rows["status"] == "ok").all()
+    assert len(rows) == 18 and (rows["status"] == "ok").all()
     assert list(rows[rows["pipeline"] == "logreg"]["corruption"]) == ["shear"]
 
 
