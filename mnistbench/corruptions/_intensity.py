@@ -23,7 +23,7 @@ _STRIPE = (3, 5, 7, 9, 11)
 
 @builtin
 def brightness(x, severity, rng):
-    """Brighter: ``c`` added to every pixel, clipped to 1.
+    """Brighter: a constant added to every pixel, clipped to white.
 
     Follows ``brightness`` in google-research/mnist-c corruptions.py, line
     422, with ``c`` 0.1, 0.2, 0.3, 0.4, 0.5 for severity 1..5. MNIST-C adds
@@ -75,7 +75,7 @@ def contrast(x, severity, rng):
 
 @builtin
 def inverse(x, severity, rng):
-    """The negative image: ``1 - x``, at every severity.
+    """The negative image (white for black), the same at every severity.
 
     Follows ``inverse`` in google-research/mnist-c corruptions.py, line 652
     (one of MNIST-C's extra corruptions), which Fashion-MNIST-C
