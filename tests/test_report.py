@@ -81,6 +81,9 @@ def test_a_report_has_every_section_and_embeds_its_images(two_seeds):
     html = parse(made.html)
     for section in SECTIONS:
         assert section in html.headings
+    # runs without --corruptions: no robustness section
+    assert "Robustness: corrupted test sets" not in html.headings
+    assert "robustness" not in made.markdown.read_text()
     # self-contained: every image is an embedded PNG, nothing is fetched
     assert len(html.images) == len(made.figures) == 2 + 2 * 3
     assert all(src.startswith("data:image/png;base64,") for src in html.images)

@@ -5,9 +5,10 @@ on a "published" set whose folder is gone), recorded as a run records them.
 
 The section's heatmaps and images are embedded in the page and linked from
 the Markdown; its table's numbers are those the predictions files give; the
-paired tests' CSV has a row per pair and set, Holm-adjusted per severity; a
-folder without corrupted sets has no section; where the corrupted images
-cannot be made the numbers stay and the images become a note.
+paired tests' CSV has a row per pair and set, Holm-adjusted per severity
+(that a folder without corrupted sets has no section is checked in
+tests/test_report.py); where the corrupted images cannot be made the numbers
+stay and the images become a note.
 """
 
 import re
@@ -203,14 +204,6 @@ def test_every_pair_is_tested_on_every_set_and_holm_adjusted_per_severity(built)
         assert (test.a_only, test.b_only) == (rec["a_only"], rec["b_only"])
         assert test.pvalue == pytest.approx(rec["pvalue"])
     assert (tests["significant"] == (tests["pvalue_holm"] < compare.ALPHA)).all()
-
-
-def test_a_folder_without_corrupted_sets_has_no_section(tmp_path):
-    ds = data.load(DATASET)
-    _record(tmp_path, ds, _fit(ds, ["knn"]), corrupted=False)
-    made = report.build(tmp_path)
-    assert SECTION not in parse(made.html).headings
-    assert "robustness" not in made.markdown.read_text()
 
 
 def test_without_the_images_the_numbers_stay_and_a_note_says_why(built, tmp_path):
