@@ -284,6 +284,76 @@ def full_disk_row(tmp: Path) -> Outcome:
     )
 
 
+def pad_robustness(out: Path, room: int) -> None:
+    """Pad ``out``'s robustness.csv with an ``error`` row so that its last
+    1 KiB block has fewer than ``room`` bytes left."""
+    from mnistbench import results
+
+    path = out / results.ROBUSTNESS
+    left = 1024 - path.stat().st_size % 1024
+    if left < room:
+        return
+    with open(path, newline="", encoding="utf-8") as f:
+        template = {k: (v or None) for k, v in next(csv.DictReader(f)).items()}
+    pad = {**template, "job_key": "padding", "status": "error", "predictions": None}
+    pad["error"] = ""
+    size = os.path.getsize(path)
+    results.append_robustness(out, pad)
+    base = os.path.getsize(path) - size
+    with open(path, "r+b") as f:  # the padding row again, long enough
+        f.truncate(size)
+    pad["error"] = "x" * ((left - base - room // 2) % 1024 or 1)
+    results.append_robustness(out, pad)
+
+
+@case("full disk: a row of robustness.csv (--corruptions)", root=True)
+def full_disk_robustness(tmp: Path) -> Outcome:
+    with small_disk(tmp / "disk") as disk:
+        out = disk / "out"
+        corrupted = ("--corruptions", "shear", "--severity", "1")
+        proc = mnistbench("run", "knn", *SAMPLE, *corrupted, "--out", out)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the set-up run failed: {said(proc)}")
+        (out / "predictions" / "mnist-sample" / "logreg").mkdir(parents=True)
+        leave_room(out, 200)  # the clean row takes the one spare block
+        pad_robustness(out, 100)  # the corrupted set's row needs another
+        rob = (out / "robustness.csv").read_bytes()
+        npy = next((out / "predictions" / "mnist-sample" / "knn").iterdir())
+        filler = fill(disk, leave_blocks=2 * blocks(npy) + 1)
+        run = ("run", "logreg", *SAMPLE, *corrupted, "--out", out)
+        cut = mnistbench(*run)
+        line = error_line(cut) or ""
+        same = (out / "robustness.csv").read_bytes() == rob
+        clean = [r["pipeline"] for r in rows(out) if r["status"] == "ok"]
+        logreg = out / "predictions" / "mnist-sample" / "logreg"
+        stray = [p.name for p in logreg.iterdir() if "shear" in p.name]
+        filler.unlink()
+        again = mnistbench(*run, "--resume")
+        with open(out / "robustness.csv", newline="", encoding="utf-8") as f:
+            scored = [r["pipeline"] for r in csv.DictReader(f) if r["status"] == "ok"]
+    ok = (
+        line.startswith(f"Error: no space left on {disk} writing ")
+        and line.endswith(
+            "robustness.csv; the shear row of mnist-sample/logreg seed 0 was not "
+            "recorded; free space (or make it writable) and run again with --resume"
+        )
+        and same
+        and not stray
+        and sorted(clean) == ["knn", "logreg"]
+        and again.returncode == 0
+        and sorted(scored) == ["knn", "logreg"]
+    )
+    return Outcome(
+        "one line naming the disk, robustness.csv and the set, exit 2; the file "
+        "as it was, no predictions without a row, the clean row in; --resume "
+        "scores the missing set once freed",
+        f"{line or said(cut)}; robustness.csv unchanged: {same}; stray: "
+        f"{stray or 'none'}; clean rows {sorted(clean)}; --resume: exit "
+        f"{again.returncode}, ok robustness rows {sorted(scored)}",
+        ok,
+    )
+
+
 @case("short write: a file size limit cuts the row (no root)")
 def short_write(tmp: Path) -> Outcome:
     out = tmp / "out"
