@@ -345,29 +345,29 @@ class RunPlan:
         of ``--corruptions-from``; refuses bad names, severities, folders."""
         from mnistbench import corruptions as corr
 
+        def checked(option: str, check, value):
+            try:
+                return check(value)
+            except (corr.CorruptionError, DataError) as exc:
+                raise RunError(f"{option}: {exc}") from None
+
         sets = []
         if self.corruptions is None:
             if self.severity is not None:
                 raise RunError("--severity needs --corruptions")
         else:
-            try:
-                names = corr.select(self.corruptions)
-                levels = corr.severities(
-                    DEFAULT_SEVERITY if self.severity is None else self.severity
-                )
-            except corr.CorruptionError as exc:
-                option = "--severity" if "severity" in str(exc) else "--corruptions"
-                raise RunError(f"{option}: {exc}") from None
+            names = checked("--corruptions", corr.select, self.corruptions)
+            severity = DEFAULT_SEVERITY if self.severity is None else self.severity
+            levels = checked("--severity", corr.severities, severity)
             sets += [
                 data.CorruptedSet(n, s, tag=data.generation_tag(n))
                 for n in names
                 for s in levels
             ]
         if self.corruptions_from is not None:
-            try:
-                found = data.published_corruptions(self.corruptions_from)
-            except DataError as exc:
-                raise RunError(f"--corruptions-from: {exc}") from None
+            found = checked(
+                "--corruptions-from", data.published_corruptions, self.corruptions_from
+            )
             sets += [data.CorruptedSet(p.name, None, str(p.path)) for p in found]
         return tuple(sets)
 

@@ -120,6 +120,7 @@ def test_own_data_of_another_image_shape(tmp_path):
     ("args", "needles"),
     [
         (["--corruptions", "smudge"], ["--corruptions", "unknown corruption 'smudge'"]),
+        (["--corruptions", "severity_x"], ["--corruptions: unknown corruption"]),
         (["--corruptions", "shear", "--severity", "7"], ["--severity", "1 to 5"]),
         (["--corruptions", "shear", "--severity", "x"], ["--severity"]),
         (["--severity", "2"], ["--severity needs --corruptions"]),
