@@ -84,8 +84,11 @@ def prepare(plan, loaded: dict) -> float:
     dataset in ``loaded`` and each seed, one at a time, and check the
     published sets against each dataset's test labels; return the seconds
     it took. Raises ``DataError`` for a published set that is not a copy of
-    a dataset's test set."""
+    a dataset's test set, ``CorruptionError`` for a corruption that fails
+    (a broken plugin): one line, before any job."""
     from mnistbench import data
+    from mnistbench.corruptions import CorruptionError
+    from mnistbench.exceptions import one_line
 
     start = time.perf_counter()
     published = {s.source for s in plan.corrupted if not s.generated}
@@ -98,14 +101,20 @@ def prepare(plan, loaded: dict) -> float:
                 continue
             for seed in plan.seeds:
                 began = time.perf_counter()
-                data.corrupted_test_set(
-                    ds,
-                    s.corruption,
-                    s.severity,
-                    seed,
-                    data_home=plan.data_home,
-                    tag=s.tag,
-                )
+                try:
+                    data.corrupted_test_set(
+                        ds,
+                        s.corruption,
+                        s.severity,
+                        seed,
+                        data_home=plan.data_home,
+                        tag=s.tag,
+                    )
+                except Exception as exc:  # a broken corruption, before any job
+                    raise CorruptionError(
+                        f"--corruptions: making {s} of {name}'s test set (seed "
+                        f"{seed}) failed: {one_line(exc)}"
+                    ) from None
                 logger.info(
                     "%s: %s, seed %d: %.1f s",
                     name,

@@ -279,3 +279,24 @@ def test_corruptions_from_other_labels_refused_before_any_job(tmp_path):
     )
     one_line_error(result, "not those of mnist-sample's test set")
     assert not out.exists()
+
+
+def test_a_corruption_that_fails_stops_the_run_before_any_job(tmp_path):
+    """A broken corruption (a plugin's, say) is one line, before any job is
+    started or anything is written to the results folder."""
+    from mnistbench import corruptions
+
+    def broken(images, severity, rng):
+        raise ValueError("broken on purpose")
+
+    corruptions.register("broken", broken)
+    try:
+        with pytest.raises(corruptions.CorruptionError) as caught:
+            run(tmp_path / "out", names=["knn"], corruptions="shear,broken")
+    finally:
+        corruptions.unregister("broken")
+    assert str(caught.value) == (
+        "--corruptions: making broken (severity 3) of mnist-sample's test set "
+        "(seed 0) failed: ValueError: broken on purpose"
+    )
+    assert not (tmp_path / "out").exists()
