@@ -109,17 +109,22 @@ def _group_intervals(r, s: _Scores, group: str, common: list[str]) -> dict:
 
 def _paired_bootstrap(correct: np.ndarray) -> np.ndarray:
     """Percentile 95% intervals of each row's mean of ``correct`` (pipelines ×
-    test images), the same resamples of the test images for every row."""
-    rng = np.random.default_rng(0)
+    test images), the same resamples of the test images for every row:
+    ``scipy.stats.bootstrap`` along the images, as
+    :func:`mnistbench.compare.bootstrap_interval` does for one row."""
+    from scipy.stats import bootstrap
+
     rows, n = correct.shape
-    stats = np.empty((N_RESAMPLES, rows))
-    chunk = max(1, min(N_RESAMPLES, 4_000_000 // max(n, 1)))
-    for start in range(0, N_RESAMPLES, chunk):
-        k = min(chunk, N_RESAMPLES - start)
-        drawn = rng.integers(0, n, size=(k, n)) + n * np.arange(k)[:, None]
-        counts = np.bincount(drawn.ravel(), minlength=k * n).reshape(k, n)
-        stats[start : start + k] = counts @ correct.T / n
-    return np.quantile(stats, [0.025, 0.975], axis=0).T
+    res = bootstrap(
+        (correct,),
+        np.mean,
+        axis=-1,
+        n_resamples=N_RESAMPLES,
+        method="percentile",
+        batch=max(1, 4_000_000 // max(rows * n, 1)),  # about 32 MB at a time
+        rng=np.random.default_rng(0),
+    )
+    return np.column_stack([res.confidence_interval.low, res.confidence_interval.high])
 
 
 def _ranks(values: pd.Series) -> pd.Series:
