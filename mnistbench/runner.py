@@ -311,15 +311,9 @@ def run_plan(
         if plan.corrupted:  # before anything is written to plan.out
             seconds = _robustness.prepare(plan, loaded)
             logger.info("corrupted test sets ready in %.1f s", seconds)
-        todo, skipped, known_runs = _todo(
+        todo, skipped, known_runs, rescored = _todo(
             plan, {d: len(ds.y_train) for d, ds in loaded.items()}
         )
-        # --resume: finished jobs that lack some corrupted sets fit again
-        # for those sets only; their clean row stays as it is.
-        rescored = _robustness.rescoring(plan, skipped)
-        rescore_keys = {job.key for job in rescored}
-        skipped = [job for job in skipped if job.key not in rescore_keys]
-        todo = todo + rescored
         run_id = _new_run_id()
         capacity = running.capacity(len(todo))
         base_row = _base_row(run_id, capacity)
@@ -336,37 +330,16 @@ def run_plan(
         if on_start is not None:
             on_start(todo)
         stream = running.results(todo, plan.job_settings(run_id))
-        rows, elsewhere, scored = [], [], []
+        recorder = _Recorder(plan.out, base_row, known_runs, rescored, loaded)
         plots = _Plots(plan.out, todo, loaded) if plan.plots else None
         with contextlib.closing(stream):
             for job, result in stream:
-                n_test = len(loaded[job.dataset].y_test)
-                if job.key in rescore_keys:
-                    row = _record_rescored(plan.out, job, result, base_row)
-                    scored.extend(row["robustness"])
-                else:
-                    try:
-                        row = results.record_job(
-                            plan.out,
-                            job,
-                            result,
-                            base_row,
-                            n_test,
-                            known_runs=known_runs,
-                        )
-                    except results.AlreadyRecorded as exc:
-                        logger.info("%s", exc)
-                        elsewhere.append((job, exc.run_id))
-                        row = {"status": "recorded", "recorded_by": exc.run_id}
-                    else:
-                        rows.append(row)
-                        written = _record_corrupted(plan.out, job, result, base_row)
-                        scored.extend(written)
-                        row = {**row, "robustness": written}
+                row = recorder.record(job, result)
                 if on_result is not None:
                     on_result(job, row)
                 if plots is not None:
                     plots.finished(job)
+    rows = recorder.rows
     frame = pd.DataFrame(rows, columns=list(results.COLUMNS))
     made = plots.finish() if plots is not None and rows else []
     return RunSummary(
@@ -377,29 +350,64 @@ def run_plan(
         made,
         capacity.at_once,
         capacity.where,
-        elsewhere,
-        pd.DataFrame(scored, columns=list(results.ROBUSTNESS_SCHEMA)),
+        recorder.elsewhere,
+        pd.DataFrame(recorder.scored, columns=list(results.ROBUSTNESS_SCHEMA)),
     )
 
 
-def _record_corrupted(out: Path, job: Job, result: dict, base_row: dict) -> list:
-    """``job``'s rows in ``robustness.csv``, once its clean row is recorded."""
-    if result.get("status") != "ok" or not result.get("corrupted"):
-        return []
-    return results.record_corrupted(out, job, result["corrupted"], base_row)
+@dataclass
+class _Recorder:
+    """Records each (job, result) of a run as it comes: its leaderboard row
+    and its rows in ``robustness.csv``; for a job that ``--resume`` fitted
+    again for its missing corrupted sets (its key in ``rescored``), those
+    rows only. Keeps this run's rows and the jobs another run recorded."""
 
+    out: Path
+    base_row: dict
+    known_runs: dict
+    rescored: set[str]
+    loaded: dict
+    rows: list[dict] = field(default_factory=list)
+    scored: list[dict] = field(default_factory=list)
+    elsewhere: list[tuple[Job, str]] = field(default_factory=list)
 
-def _record_rescored(out: Path, job: Job, result: dict, base_row: dict) -> dict:
-    """A finished job fitted again for its missing corrupted sets: their
-    rows, and what ``on_result`` is told (the clean row is not appended)."""
-    status = result.get("status", "error")
-    written = _record_corrupted(out, job, result, base_row)
-    return {
-        "status": status if status != "ok" else "rescored",
-        "error": result.get("error", ""),
-        "job_key": job.key,
-        "robustness": written,
-    }
+    def record(self, job: Job, result: dict) -> dict:
+        """What ``on_result`` is told of ``job``: its row, with its
+        robustness rows under ``"robustness"``."""
+        if job.key in self.rescored:
+            status = result.get("status", "error")
+            return {
+                "status": status if status != "ok" else "rescored",
+                "error": result.get("error", ""),
+                "job_key": job.key,
+                "robustness": self._corrupted(job, result),
+            }
+        n_test = len(self.loaded[job.dataset].y_test)
+        try:
+            row = results.record_job(
+                self.out,
+                job,
+                result,
+                self.base_row,
+                n_test,
+                known_runs=self.known_runs,
+            )
+        except results.AlreadyRecorded as exc:
+            logger.info("%s", exc)
+            self.elsewhere.append((job, exc.run_id))
+            return {"status": "recorded", "recorded_by": exc.run_id}
+        self.rows.append(row)
+        return {**row, "robustness": self._corrupted(job, result)}
+
+    def _corrupted(self, job: Job, result: dict) -> list[dict]:
+        """``job``'s rows in ``robustness.csv``, after its clean row."""
+        if result.get("status") != "ok" or not result.get("corrupted"):
+            return []
+        written = results.record_corrupted(
+            self.out, job, result["corrupted"], self.base_row
+        )
+        self.scored.extend(written)
+        return written
 
 
 def _new_run_id() -> str:
@@ -448,11 +456,15 @@ def _known_runs(board: pd.DataFrame) -> dict[str, set[str]]:
     return {k: set(g) for k, g in ok.groupby("job_key")["run_id"]}
 
 
-def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job], dict]:
+def _todo(
+    plan: RunPlan, sizes: dict[str, int]
+) -> tuple[list[Job], list[Job], dict, set[str]]:
     """The jobs to run, in the order to start them, the jobs skipped
-    (``--resume``), and the runs that recorded each finished job (so that
-    one recorded by another run meanwhile is not recorded twice); refuses to
-    duplicate finished jobs silently."""
+    (``--resume``), the runs that recorded each finished job (so that one
+    recorded by another run meanwhile is not recorded twice), and the keys
+    of the finished jobs run again only for the corrupted sets they lack
+    (``--resume`` with ``--corruptions``: their clean row stays as it is);
+    refuses to duplicate finished jobs silently."""
     jobs = plan.jobs(sizes)
     out = plan.out
     _check_out_dir(out, jobs)
@@ -467,7 +479,10 @@ def _todo(plan: RunPlan, sizes: dict[str, int]) -> tuple[list[Job], list[Job], d
         )
     skipped = finished if plan.resume else []
     todo = _start_order([j for j in jobs if j not in skipped], board)
-    return todo, skipped, _known_runs(board)
+    rescored = _robustness.rescoring(plan, skipped)
+    keys = {job.key for job in rescored}
+    skipped = [job for job in skipped if job.key not in keys]
+    return todo + rescored, skipped, _known_runs(board), keys
 
 
 def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
