@@ -17,12 +17,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from mnistbench._io import atomic_write, make_folder, write_error
+from mnistbench._io import write_error
 from mnistbench.results._trials import _append, _read
-from mnistbench.results._write import _remove
+from mnistbench.results._write import _remove, save_predictions
 
 __all__ = [
     "ROBUSTNESS",
@@ -119,15 +118,8 @@ def record_corrupted(
         }
         written = []
         if row["status"] == "ok":
-            rel = Path(
-                "predictions",
-                job.dataset,
-                job.pipeline,
-                f"{job.key}-{run_id}-{_set_label(s)}.npy",
-            )
             try:
-                make_folder((out / rel).parent)
-                atomic_write(out / rel, lambda f, y=s["y_pred"]: np.save(f, y))
+                rel = save_predictions(out, job, run_id, s["y_pred"], _set_label(s))
             except OSError as exc:
                 raise write_error(out, exc, consequence) from None
             written.append(out / rel)

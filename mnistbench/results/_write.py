@@ -275,11 +275,7 @@ def record_job(
     written = []
     try:
         if result["status"] == "ok":
-            rel = Path(
-                "predictions", job.dataset, job.pipeline, f"{job.key}-{run_id}.npy"
-            )
-            make_folder((out / rel).parent)
-            atomic_write(out / rel, lambda f: np.save(f, result["y_pred"]))
+            rel = save_predictions(out, job, run_id, result["y_pred"])
             written.append(out / rel)
             row["predictions"] = rel.as_posix()
         if result.get("traceback"):
@@ -301,6 +297,17 @@ def record_job(
         _remove(written)
         raise AlreadyRecorded(job, by)
     return row
+
+
+def save_predictions(out: Path, job, run_id: str, y_pred, suffix: str = "") -> Path:
+    """Write ``y_pred`` to ``predictions/DATASET/PIPELINE/KEY-RUN[-SUFFIX].npy``
+    in ``out`` (its folder made), whole or not at all; return that path,
+    relative to ``out``. Raises OSError (a WriteError naming the file)."""
+    name = f"{job.key}-{run_id}{'-' + suffix if suffix else ''}.npy"
+    rel = Path("predictions", job.dataset, job.pipeline, name)
+    make_folder((out / rel).parent)
+    atomic_write(out / rel, lambda f: np.save(f, y_pred))
+    return rel
 
 
 class AlreadyRecorded(Exception):
