@@ -221,16 +221,22 @@ def read_only(path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(path)], check=False)
 
 
-def leave_room(out: Path, room: int) -> None:
-    """Pad ``out``'s leaderboard with an ``error`` row so that its last 1 KiB
-    block has fewer than ``room`` bytes left: the next row cannot fit."""
+def leave_room(out: Path, room: int, table: str = "leaderboard.csv") -> None:
+    """Pad ``out``'s ``table`` (``leaderboard.csv`` or ``robustness.csv``)
+    with an ``error`` row so that its last 1 KiB block has fewer than
+    ``room`` bytes left: the next row cannot fit."""
     from mnistbench import results
 
-    path = out / results.LEADERBOARD
+    schema, append = {
+        results.LEADERBOARD: (results.SCHEMA, results.append_row),
+        results.ROBUSTNESS: (results.ROBUSTNESS_SCHEMA, results.append_robustness),
+    }[table]
+    path = out / table
     left = 1024 - path.stat().st_size % 1024
     if left < room:
         return
-    template = {k: (v or None) for k, v in rows(out)[0].items()}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        template = {k: (v or None) for k, v in next(csv.DictReader(f)).items()}
     pad = {
         **template,
         "job_key": "padding",
@@ -238,9 +244,9 @@ def leave_room(out: Path, room: int) -> None:
         "predictions": None,
         "error": "",
     }
-    base = len(results.row_line(pad))
+    base = len(results.row_line(pad, schema))
     pad["error"] = "x" * ((left - base - room // 2) % 1024 or 1)
-    results.append_row(out, pad)
+    append(out, pad)
 
 
 # --- 1. full disk, short writes -----------------------------------------------------
@@ -284,28 +290,6 @@ def full_disk_row(tmp: Path) -> Outcome:
     )
 
 
-def pad_robustness(out: Path, room: int) -> None:
-    """Pad ``out``'s robustness.csv with an ``error`` row so that its last
-    1 KiB block has fewer than ``room`` bytes left."""
-    from mnistbench import results
-
-    path = out / results.ROBUSTNESS
-    left = 1024 - path.stat().st_size % 1024
-    if left < room:
-        return
-    with open(path, newline="", encoding="utf-8") as f:
-        template = {k: (v or None) for k, v in next(csv.DictReader(f)).items()}
-    pad = {**template, "job_key": "padding", "status": "error", "predictions": None}
-    pad["error"] = ""
-    size = os.path.getsize(path)
-    results.append_robustness(out, pad)
-    base = os.path.getsize(path) - size
-    with open(path, "r+b") as f:  # the padding row again, long enough
-        f.truncate(size)
-    pad["error"] = "x" * ((left - base - room // 2) % 1024 or 1)
-    results.append_robustness(out, pad)
-
-
 @case("full disk: a row of robustness.csv (--corruptions)", root=True)
 def full_disk_robustness(tmp: Path) -> Outcome:
     with small_disk(tmp / "disk") as disk:
@@ -316,7 +300,7 @@ def full_disk_robustness(tmp: Path) -> Outcome:
             raise RuntimeError(f"the set-up run failed: {said(proc)}")
         (out / "predictions" / "mnist-sample" / "logreg").mkdir(parents=True)
         leave_room(out, 200)  # the clean row takes the one spare block
-        pad_robustness(out, 100)  # the corrupted set's row needs another
+        leave_room(out, 100, "robustness.csv")  # the set's row needs another
         rob = (out / "robustness.csv").read_bytes()
         npy = next((out / "predictions" / "mnist-sample" / "knn").iterdir())
         filler = fill(disk, leave_blocks=2 * blocks(npy) + 1)

@@ -152,9 +152,10 @@ def _parse(
         ) from None
 
 
-def row_line(row: Mapping) -> bytes:
-    """The bytes ``row`` (column -> value) takes in the leaderboard."""
-    return _format(_cell(c, row.get(c)) for c in COLUMNS)
+def row_line(row: Mapping, schema: Mapping[str, type] = SCHEMA) -> bytes:
+    """The bytes ``row`` (column -> value) takes in the leaderboard (or in
+    another table of ``schema``: ``ROBUSTNESS_SCHEMA``...)."""
+    return _format(_cell(c, row.get(c), schema) for c in schema)
 
 
 def read_rows(path: Path, headers: Collection[tuple], what: str):
