@@ -23,7 +23,7 @@ from mnistbench._report_robustness_scores import (
     _set_title,
     _worst,
 )
-from mnistbench.exceptions import DataError
+from mnistbench.exceptions import DataError, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -31,26 +31,6 @@ logger = logging.getLogger(__name__)
 N_LOST = 8
 #: The test image the gallery shows under each corruption.
 EXAMPLE = 0
-
-
-def _corrupted_test_set(ds, corruption, severity, seed, *, data_home=None):
-    """The corrupted test images, float32 (n, n_features) in [0, 1], as the
-    jobs scored them: from the data home's cache, else made the same way."""
-    return data.corrupted_test_set(ds, corruption, severity, seed, data_home=data_home)
-
-
-def _published_set(source: str, name: str) -> np.ndarray:
-    """The images of the published set ``name`` in the folder ``source``."""
-    folder = Path(source)
-    if not folder.is_dir():
-        raise DataError(f"the folder {source} is gone")
-    find = getattr(data, "published_corruptions", None)
-    if find is None:
-        raise DataError("this mnistbench cannot read published corrupted sets")
-    for found in find(folder):
-        if found.name == name:
-            return found.load()[0]
-    raise DataError(f"{source} holds no set named {name}")
 
 
 class _Images:
@@ -81,9 +61,12 @@ class _Images:
     def _make(self, info: dict, seed: int, title: str) -> np.ndarray | None:
         try:
             if info["severity"] is None:
-                flat = _published_set(info["source"], info["corruption"])
+                if not Path(info["source"]).is_dir():
+                    raise DataError(f"the folder {info['source']} is gone")
+                found = data.published_set(info["source"], info["corruption"])
+                flat = found.load()[0]
             else:
-                flat = _corrupted_test_set(
+                flat = data.corrupted_test_set(
                     self.ds, info["corruption"], info["severity"], seed,
                     data_home=self.data_home,
                 )  # fmt: skip
@@ -95,8 +78,7 @@ class _Images:
                 )
         except Exception as exc:  # noqa: BLE001 - a report is built whatever
             # stops the images (a missing module, a folder gone, a bad file)
-            reason = (str(exc).splitlines() or [""])[0][:200]
-            self.problems[title] = f"{type(exc).__name__}: {reason}".rstrip(": ")
+            self.problems[title] = one_line(exc, limit=200)
             logger.warning("report: no images of %s (%s)", title, self.problems[title])
             return None
         return images

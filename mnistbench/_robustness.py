@@ -31,21 +31,14 @@ def set_key(corruption: str, severity, source: str) -> tuple[str, int, str]:
 def _images(ds, s, seed: int, data_home) -> np.ndarray:
     """The images of corrupted set ``s`` of ``ds``'s test set."""
     from mnistbench import data
-    from mnistbench.exceptions import DataError
 
     if s.generated:
         return data.corrupted_test_set(
             ds, s.corruption, s.severity, seed, data_home=data_home, tag=s.tag
         )
-    for found in data.published_corruptions(s.source):
-        if found.name == s.corruption:
-            X, y = found.load()
-            if len(y) != len(ds.y_test) or not np.array_equal(y, ds.y_test):
-                raise DataError(
-                    f"{s.source}: its test labels are not those of {ds.name}'s test set"
-                )
-            return X
-    raise DataError(f"{s.source}: no published set {s.corruption!r} there any more")
+    found = data.published_set(s.source, s.corruption)
+    data.check_matches(found, ds)
+    return found.load()[0]
 
 
 def score_corrupted(pipe, job, ds, dev, y_test, data_home) -> list[dict]:

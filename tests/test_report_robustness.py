@@ -22,7 +22,6 @@ from test_report import parse
 
 from mnistbench import (
     _report_robustness,
-    _report_robustness_images,
     _report_robustness_scores,
     compare,
     data,
@@ -215,7 +214,7 @@ def test_without_the_images_the_numbers_stay_and_a_note_says_why(built, tmp_path
         raise DataError(f"no corrupted {corruption} images in {data_home}")
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_report_robustness_images, "_corrupted_test_set", elsewhere)
+        mp.setattr(data, "corrupted_test_set", elsewhere)
         made = report.build(copy, data_home=tmp_path / "elsewhere")
     names = {path.name for path in made.figures}
     assert {

@@ -34,6 +34,7 @@ from mnistbench.data._published import (
     PublishedSet,
     check_matches,
     published_corruptions,
+    published_set,
 )
 from mnistbench.data._registry import (
     FASHION_MNIST,
@@ -80,6 +81,7 @@ __all__ = [
     "mirror_urls",
     "parse_image_shape",
     "published_corruptions",
+    "published_set",
     "read_idx",
     "register",
     "store",

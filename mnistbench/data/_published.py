@@ -46,6 +46,7 @@ __all__ = [
     "PublishedSet",
     "check_matches",
     "published_corruptions",
+    "published_set",
 ]
 
 #: MNIST-C's corruptions, in the order of its paper and release.
@@ -333,6 +334,16 @@ def published_corruptions(path: str | os.PathLike) -> list[PublishedSet]:
     for s in sets:
         s._inspect()
     return sets
+
+
+def published_set(path: str | os.PathLike, name: str) -> PublishedSet:
+    """The published set ``name`` of ``path`` (see
+    :func:`published_corruptions`); a one-line ``DataError`` if ``path``
+    holds none of that name."""
+    for found in published_corruptions(path):
+        if found.name == name:
+            return found
+    raise DataError(f"{path}: holds no published set named {name!r}")
 
 
 def check_matches(sets: PublishedSet | list[PublishedSet], dataset: Dataset) -> None:
