@@ -39,7 +39,7 @@ class _Images:
 
     def __init__(self, r):
         self.ds = r.ds
-        self.data_home = getattr(r, "data_home", None)
+        self.data_home = r.data_home
         self._kept: dict[tuple, np.ndarray | None] = {}
         self.problems: dict[str, str] = {}  # set's title -> why not
 

@@ -205,13 +205,9 @@ def _group_order(group: str) -> tuple[int, int]:
 def _corruption_order():
     """A sort key of corruption names: ``corruptions.available()``'s order,
     then the names it does not know, alphabetically."""
-    try:
-        from mnistbench import corruptions
+    from mnistbench import corruptions
 
-        known = list(corruptions.available())
-    except (ImportError, AttributeError):  # not installed, or half-written
-        known = []
-    rank = {name: i for i, name in enumerate(known)}
+    rank = {name: i for i, name in enumerate(corruptions.available())}
     return lambda name: (rank.get(name, len(rank)), name)
 
 
