@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,13 +25,14 @@ from pathlib import Path
 import pandas as pd
 
 from mnistbench import _robustness, data, executors, results
-from mnistbench._io import WriteError, check_writable, make_folder
+from mnistbench._io import WriteError, check_writable
+from mnistbench._recording import Plots, Recorder
+from mnistbench._run_todo import todo_of
 from mnistbench.envinfo import machine_fields
 from mnistbench.jobs import (
     DEFAULT_TIMEOUT,
     Job,
     run_isolated,
-    takes_every_core,
 )
 from mnistbench.pipelines import fingerprint as config_fingerprint
 from mnistbench.plan import MIN_TRAIN_SIZE, RunError, RunPlan, expand_jobs
@@ -311,7 +311,7 @@ def run_plan(
         if plan.corrupted:  # before anything is written to plan.out
             seconds = _robustness.prepare(plan, loaded)
             logger.info("corrupted test sets ready in %.1f s", seconds)
-        todo, skipped, known_runs, rescored = _todo(
+        todo, skipped, known_runs, rescored = todo_of(
             plan, {d: len(ds.y_train) for d, ds in loaded.items()}
         )
         run_id = _new_run_id()
@@ -330,8 +330,8 @@ def run_plan(
         if on_start is not None:
             on_start(todo)
         stream = running.results(todo, plan.job_settings(run_id))
-        recorder = _Recorder(plan.out, base_row, known_runs, rescored, loaded)
-        plots = _Plots(plan.out, todo, loaded) if plan.plots else None
+        recorder = Recorder(plan.out, base_row, known_runs, rescored, loaded)
+        plots = Plots(plan.out, todo, loaded) if plan.plots else None
         with contextlib.closing(stream):
             for job, result in stream:
                 row = recorder.record(job, result)
@@ -353,61 +353,6 @@ def run_plan(
         recorder.elsewhere,
         pd.DataFrame(recorder.scored, columns=list(results.ROBUSTNESS_SCHEMA)),
     )
-
-
-@dataclass
-class _Recorder:
-    """Records each (job, result) of a run as it comes: its leaderboard row
-    and its rows in ``robustness.csv``; for a job that ``--resume`` fitted
-    again for its missing corrupted sets (its key in ``rescored``), those
-    rows only. Keeps this run's rows and the jobs another run recorded."""
-
-    out: Path
-    base_row: dict
-    known_runs: dict
-    rescored: set[str]
-    loaded: dict
-    rows: list[dict] = field(default_factory=list)
-    scored: list[dict] = field(default_factory=list)
-    elsewhere: list[tuple[Job, str]] = field(default_factory=list)
-
-    def record(self, job: Job, result: dict) -> dict:
-        """What ``on_result`` is told of ``job``: its row, with its
-        robustness rows under ``"robustness"``."""
-        if job.key in self.rescored:
-            status = result.get("status", "error")
-            return {
-                "status": status if status != "ok" else "rescored",
-                "error": result.get("error", ""),
-                "job_key": job.key,
-                "robustness": self._corrupted(job, result),
-            }
-        n_test = len(self.loaded[job.dataset].y_test)
-        try:
-            row = results.record_job(
-                self.out,
-                job,
-                result,
-                self.base_row,
-                n_test,
-                known_runs=self.known_runs,
-            )
-        except results.AlreadyRecorded as exc:
-            logger.info("%s", exc)
-            self.elsewhere.append((job, exc.run_id))
-            return {"status": "recorded", "recorded_by": exc.run_id}
-        self.rows.append(row)
-        return {**row, "robustness": self._corrupted(job, result)}
-
-    def _corrupted(self, job: Job, result: dict) -> list[dict]:
-        """``job``'s rows in ``robustness.csv``, after its clean row."""
-        if result.get("status") != "ok" or not result.get("corrupted"):
-            return []
-        written = results.record_corrupted(
-            self.out, job, result["corrupted"], self.base_row
-        )
-        self.scored.extend(written)
-        return written
 
 
 def _new_run_id() -> str:
@@ -448,131 +393,3 @@ def _load(plan: RunPlan, name: str, progress) -> data.Dataset:
     return data.load(
         name, data_home=plan.data_home, download=plan.download, progress=progress
     )
-
-
-def _known_runs(board: pd.DataFrame) -> dict[str, set[str]]:
-    """Job key -> the runs with an ok row of it in ``board``."""
-    ok = board[board["status"] == "ok"]
-    return {k: set(g) for k, g in ok.groupby("job_key")["run_id"]}
-
-
-def _todo(
-    plan: RunPlan, sizes: dict[str, int]
-) -> tuple[list[Job], list[Job], dict, set[str]]:
-    """The jobs to run, in the order to start them, the jobs skipped
-    (``--resume``), the runs that recorded each finished job (so that one
-    recorded by another run meanwhile is not recorded twice), and the keys
-    of the finished jobs run again only for the corrupted sets they lack
-    (``--resume`` with ``--corruptions``: their clean row stays as it is);
-    refuses to duplicate finished jobs silently."""
-    jobs = plan.jobs(sizes)
-    out = plan.out
-    _check_out_dir(out, jobs)
-    board = results.read_leaderboard(out)
-    done = results.ok_keys(board)
-    finished = [j for j in jobs if j.key in done]
-    if finished and not (plan.resume or plan.force):
-        raise RunError(
-            f"{len(finished)} of {len(jobs)} jobs already have ok rows in "
-            f"{out / results.LEADERBOARD} (e.g. {finished[0]}); pass --resume to "
-            "skip them or --force to run them again"
-        )
-    skipped = finished if plan.resume else []
-    todo = _start_order([j for j in jobs if j not in skipped], board)
-    rescored = _robustness.rescoring(plan, skipped)
-    keys = {job.key for job in rescored}
-    skipped = [job for job in skipped if job.key not in keys]
-    return todo + rescored, skipped, _known_runs(board), keys
-
-
-def _start_order(jobs: list[Job], board: pd.DataFrame) -> list[Job]:
-    """``jobs`` in the order to start them, so that no core idles at the end.
-
-    First the jobs held to their share of the cores, then those whose
-    estimators take every core (``n_jobs=-1``, as ``rf``'s forest): a
-    held job running last leaves the other cores idle, while one that takes
-    every core fills them as the others finish. Within each, longest first
-    by the median fit + predict seconds of the same (dataset, pipeline,
-    engine, n_train) in ``board``'s ok rows, so that a long job does not
-    start last; jobs it has never timed go first, in their own order.
-    """
-    ok = board[board["status"] == "ok"]
-    seconds = (
-        (ok["fit_s"] + ok["predict_s"])
-        .groupby([ok["dataset"], ok["pipeline"], ok["engine"], ok["n_train"]])
-        .median()
-        .to_dict()
-    )
-    fills: dict[tuple[str, str], bool] = {}  # per pipeline and params
-    for job in jobs:
-        key = (job.pipeline, job.params_json)
-        if key not in fills:
-            fills[key] = takes_every_core(job)
-
-    def order(job: Job) -> tuple[bool, float]:
-        key = (job.dataset, job.pipeline, job.engine, job.n_train)
-        return (
-            fills[job.pipeline, job.params_json],
-            -seconds.get(key, float("inf")),
-        )
-
-    return sorted(jobs, key=order)  # stable: ties keep the plan's order
-
-
-def _check_out_dir(out: Path, jobs: list[Job]) -> None:
-    """Make the results folder (whose leaderboard :func:`_refuse_early`
-    checked), and refuse, before any job, one whose predictions, logs or
-    figures could not be written (read-only, full, not a folder)."""
-    try:
-        make_folder(out)
-        for job in jobs:  # the folders each job writes, where they exist
-            for sub in (
-                Path("predictions", job.dataset, job.pipeline),
-                Path("plots", job.dataset),
-                Path("logs"),
-            ):
-                check_writable(out / sub, create=False)
-    except WriteError as exc:
-        raise RunError(f"cannot write to --out {out}: {exc}") from None
-
-
-class _Plots:
-    """A run's figures, each confusion matrix drawn as soon as the last job of
-    its (dataset, pipeline, engine) is in, while the other jobs run; the
-    accuracy-vs-time figures, which need every row, at the end."""
-
-    def __init__(self, out: Path, todo: list[Job], loaded: dict):
-        self.out, self.loaded = out, loaded
-        self.pending = Counter((j.dataset, j.pipeline, j.engine) for j in todo)
-        self.later: set[tuple] = set()
-        self.made: list[Path] = []
-
-    def finished(self, job: Job) -> None:
-        group = (job.dataset, job.pipeline, job.engine)
-        self.pending[group] -= 1
-        if self.pending[group]:
-            return
-        try:
-            self._draw(job.dataset, {group[1:]}, summary=False)
-        except Exception:  # noqa: BLE001 - never stop running jobs for a figure
-            self.later.add(group)  # drawn again at the end, failing there
-
-    def finish(self) -> list[Path]:
-        try:
-            for name in dict.fromkeys(d for d, *_ in self.pending):
-                again = {g[1:] for g in self.later if g[0] == name}
-                self._draw(name, again, summary=True)
-        except WriteError as exc:
-            raise WriteError(
-                f"{exc}; every job's row and predictions are recorded, only "
-                "figures are missing"
-            ) from None
-        return self.made
-
-    def _draw(self, dataset: str, only: set, summary: bool) -> None:
-        from mnistbench.plots import save_dataset_plots
-
-        board = results.read_leaderboard(self.out)
-        self.made += save_dataset_plots(
-            self.out, board, self.loaded[dataset], only=only, summary=summary
-        )
