@@ -24,16 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from mnistbench import executors, pipelines, results
+from mnistbench import _run_todo, executors, pipelines, results
 from mnistbench.jobs import Job
-from mnistbench.runner import (
-    _base_row,
-    _check_out_dir,
-    _known_runs,
-    _load,
-    _new_run_id,
-    _refuse_early,
-)
+from mnistbench.runner import _base_row, _load, _new_run_id, _refuse_early
 from mnistbench.tuning._plan import SearchSpec, TuneError, TunePlan
 from mnistbench.tuning._rows import curve_row, trial_row
 from mnistbench.tuning._search import CpuBudget, FixedBudget, Halving, Strategy, Trial
@@ -351,7 +344,7 @@ class _State:
 
     def _ensure_out(self, jobs) -> None:
         if not self.out_ready:
-            _check_out_dir(self.out, jobs)
+            _run_todo.check_out_dir(self.out, jobs)
             self.out_ready = True
 
     def _record_trial(self, spec, trial: Trial, job: Job, result: dict) -> None:
@@ -424,7 +417,7 @@ class _State:
         if not to_run:
             return
         self._ensure_out([job for *_, job in to_run])
-        known_runs = _known_runs(self.board)
+        known_runs = _run_todo.known_runs(self.board)
         by_key = {job.key: (kind, spec, cand) for kind, spec, cand, job in to_run}
         stream = self.running.results([job for *_, job in to_run], self.settings)
         with contextlib.closing(stream):
