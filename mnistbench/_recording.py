@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mnistbench import results
 from mnistbench._io import WriteError
 from mnistbench.jobs import Job
 
-__all__ = ["Plots", "Recorder"]
+__all__ = ["Plots", "Recorder", "command_row"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,19 @@ class Recorder:
     known_runs: dict
     rescored: set[str]
     loaded: dict
+    #: the command line that started the run ("" from Python)
+    command: str = ""
     rows: list[dict] = field(default_factory=list)
     scored: list[dict] = field(default_factory=list)
     elsewhere: list[tuple[Job, str]] = field(default_factory=list)
+    _said: bool = False
 
     def record(self, job: Job, result: dict) -> dict:
         """What ``on_result`` is told of ``job``: its row, with its
         robustness rows under ``"robustness"``."""
+        if not self._said:
+            self._said = True
+            results.append_command(self.out, command_row(self.base_row, self.command))
         if job.key in self.rescored:
             status = result.get("status", "error")
             return {
@@ -71,6 +78,17 @@ class Recorder:
         )
         self.scored.extend(written)
         return written
+
+
+def command_row(base_row: dict, command: str) -> dict:
+    """The run's row of ``commands.csv``: its id, when, the command line, and
+    the machine that started it."""
+    return {
+        "run_id": base_row["run_id"],
+        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        **{c: base_row.get(c) for c in ("host", "cpu", "mnistbench_version")},
+    }
 
 
 class Plots:

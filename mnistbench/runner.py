@@ -242,6 +242,7 @@ def run_plan(
     download_progress=None,
     on_start: OnStart | None = None,
     on_result: OnResult | None = None,
+    command: str = "",
 ) -> RunSummary:
     """Run ``plan``'s jobs; append one leaderboard row per job to ``plan.out``.
 
@@ -269,6 +270,10 @@ def run_plan(
         under ``"robustness"`` (``{"status": "recorded", ...}`` for a job
         another run recorded first; ``{"status": "rescored", ...}`` for a
         finished job fitted again for its missing corrupted sets).
+    command : str, optional
+        The command line that started the run, recorded in
+        ``plan.out/commands.csv`` (``mnistbench run`` passes its own; ""
+        from Python) before the first row.
 
     Returns
     -------
@@ -330,7 +335,7 @@ def run_plan(
         if on_start is not None:
             on_start(todo)
         stream = running.results(todo, plan.job_settings(run_id))
-        recorder = Recorder(plan.out, base_row, known_runs, rescored, loaded)
+        recorder = Recorder(plan.out, base_row, known_runs, rescored, loaded, command)
         plots = Plots(plan.out, todo, loaded) if plan.plots else None
         with contextlib.closing(stream):
             for job, result in stream:

@@ -12,7 +12,7 @@ from mnistbench._io import cause
 from mnistbench.cli._output import CLIError, get_console
 from mnistbench.exceptions import MnistbenchError
 
-__all__ = ["Group", "dask_output", "quiet_dask", "setup_logging"]
+__all__ = ["Group", "command_line", "dask_output", "quiet_dask", "setup_logging"]
 
 
 #: Errors of the file system that the user, not mnistbench, can fix: one
@@ -33,7 +33,14 @@ FILE_SYSTEM_ERRNOS = frozenset(
 
 class Group(click.Group):
     """Every error mnistbench raises on purpose becomes one line, exit code 2;
-    so does a file-system error (a full disk, a name too long) met anywhere."""
+    so does a file-system error (a full disk, a name too long) met anywhere.
+    Keeps the arguments as typed (:func:`command_line`)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        typed = list(args)  # parsing consumes the list
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta["mnistbench.argv"] = typed
+        return ctx
 
     def invoke(self, ctx):
         try:
@@ -45,6 +52,16 @@ class Group(click.Group):
                 raise
             path = exc.filename if exc.filename is not None else "a file"
             raise CLIError(f"{path}: {cause(path, exc)}") from None
+
+
+def command_line() -> str:
+    """The command being run, as typed (``mnistbench run svm --seed 1``),
+    quoted for a POSIX shell: what ``commands.csv`` records."""
+    from mnistbench.results import command_text
+
+    ctx = click.get_current_context(silent=True)
+    argv = ctx.find_root().meta.get("mnistbench.argv", []) if ctx else []
+    return command_text(argv)
 
 
 def setup_logging(verbose: int) -> None:

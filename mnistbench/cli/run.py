@@ -16,7 +16,7 @@ from mnistbench.cli._output import (
     get_console,
     results_table,
 )
-from mnistbench.cli._setup import dask_output
+from mnistbench.cli._setup import command_line, dask_output
 from mnistbench.cli.common_args import (
     data_home_option,
     dataset_option,
@@ -159,6 +159,7 @@ def run(names, run_all, groups, params, **options) -> None:
             download_progress=downloads.bar,
             on_start=progress.on_start,
             on_result=progress.on_result,
+            command=command_line(),
         )
     rows = summary.rows.to_dict("records")
     rows.sort(key=by_accuracy)

@@ -10,7 +10,7 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mnistbench.cli._output import Downloads, fmt, get_console
-from mnistbench.cli._setup import dask_output
+from mnistbench.cli._setup import command_line, dask_output
 from mnistbench.cli.common_args import (
     data_home_option,
     datasets_option,
@@ -136,7 +136,10 @@ def tune(names, run_all, groups, **options) -> None:
     dask_output(plan.run)
     with Downloads() as downloads, _TuneProgress() as progress:
         summary = tuning.tune_plan(
-            plan, download_progress=downloads.bar, on_result=progress.on_result
+            plan,
+            download_progress=downloads.bar,
+            on_result=progress.on_result,
+            command=command_line(),
         )
     _report(summary)
     if not summary.ok:

@@ -15,6 +15,19 @@ and its curves' refits beside it, the same way (``trials.csv``,
 sets (``robustness.csv``).
 """
 
+from mnistbench.results._commands import (
+    COMMAND_SCHEMA,
+    COMMANDS,
+    append_command,
+    command_text,
+    read_commands,
+)
+from mnistbench.results._machines import (
+    MACHINE_COLUMNS,
+    machine_label,
+    machine_labels,
+    machines,
+)
 from mnistbench.results._read import (
     MARKDOWN_COLUMNS,
     best_rows,
@@ -53,8 +66,11 @@ from mnistbench.results._trials import (
 from mnistbench.results._write import AlreadyRecorded, append_row, record_job
 
 __all__ = [
+    "COMMANDS",
+    "COMMAND_SCHEMA",
     "COLUMNS",
     "LEADERBOARD",
+    "MACHINE_COLUMNS",
     "MARKDOWN_COLUMNS",
     "OLDER_HEADERS",
     "REFITS",
@@ -68,12 +84,18 @@ __all__ = [
     "TRIAL_SCHEMA",
     "AlreadyRecorded",
     "LeaderboardError",
+    "append_command",
     "append_refit",
     "append_robustness",
     "append_row",
     "append_trial",
     "best_rows",
+    "command_text",
+    "machine_label",
+    "machine_labels",
+    "machines",
     "ok_keys",
+    "read_commands",
     "read_leaderboard",
     "read_refits",
     "read_robustness",

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from mnistbench import _run_todo, executors, pipelines, results
+from mnistbench._recording import command_row
 from mnistbench.jobs import Job
 from mnistbench.runner import _base_row, _load, _new_run_id, _refuse_early
 from mnistbench.tuning._plan import SearchSpec, TuneError, TunePlan
@@ -189,8 +190,10 @@ def tune_plan(
     executor: executors.Executor | None = None,
     download_progress=None,
     on_result: OnResult | None = None,
+    command: str = "",
 ) -> TuneSummary:
-    """Run ``plan``'s searches, then its refits; see :func:`tune`."""
+    """Run ``plan``'s searches, then its refits; see :func:`tune`.
+    ``command``: the command line, recorded in ``commands.csv``."""
     run = plan.run
     _refuse_early(run)
     executor = executors.for_plan(run) if executor is None else executor
@@ -198,6 +201,7 @@ def tune_plan(
         loaded = {d: _load(run, d, download_progress) for d in run.datasets}
         specs = plan.searches({d: ds.y_train for d, ds in loaded.items()})
         state = _State(plan, specs, loaded, running, on_result)
+        state.command = command
         state.search()
         state.refit()
     return state.summary()
@@ -240,6 +244,7 @@ class _State:
         self.failed: list[str] = []
         self.reused = 0
         self.out_ready = False
+        self.command = ""
 
     def _refuse_duplicates(self, mine: pd.DataFrame) -> None:
         run = self.plan.run
@@ -345,6 +350,7 @@ class _State:
     def _ensure_out(self, jobs) -> None:
         if not self.out_ready:
             _run_todo.check_out_dir(self.out, jobs)
+            results.append_command(self.out, command_row(self.base_row, self.command))
             self.out_ready = True
 
     def _record_trial(self, spec, trial: Trial, job: Job, result: dict) -> None:
