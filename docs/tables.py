@@ -46,6 +46,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.append(str(Path(__file__).resolve().parent))
 
 import _tables_bench  # noqa: E402, F401  (registers its tables)
+import _tables_machines  # noqa: E402, F401  (registers its tables)
 import _tables_robustness  # noqa: E402, F401  (registers its tables)
 import _tables_runs  # noqa: E402, F401  (registers its tables)
 from _tables_registry import TABLES, Skipped, TableError, register  # noqa: E402

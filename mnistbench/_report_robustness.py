@@ -11,12 +11,16 @@ corruption; and, per pipeline, images its most damaging corruption cost it.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from mnistbench import results
+from mnistbench._charts import heatmap_chart
 from mnistbench._doc import Doc
 from mnistbench._doc import slug as _slug
 from mnistbench._report_robustness_images import _gallery, _Images, _lost
 from mnistbench._report_robustness_scores import PUBLISHED, _gather, _n, _Scores
 from mnistbench._report_robustness_stats import _significance, _summary
+from mnistbench.compare import pipeline_label
 
 __all__ = ["SECTION", "robustness_section"]
 
@@ -42,6 +46,30 @@ def robustness_section(doc: Doc, r) -> None:
     images = _Images(r)
     _gallery(doc, r, scores, images)
     _lost(doc, r, scores, images)
+
+
+def heatmap_points(r) -> pd.DataFrame:
+    """Every ok row of ``robustness.csv`` (every dataset) as a cell of the
+    interactive heatmap: its pipeline, set, severity (0: a published set),
+    accuracy, seed, params, engine and the machine its job's row ran on."""
+    rob = results.read_robustness(r.out)
+    rob = rob[rob["status"] == "ok"]
+    ok = r.board[r.board["status"] == "ok"].sort_values("timestamp_utc")
+    machine = dict(zip(ok["job_key"], r.machine.loc[ok.index]))
+    rob = rob[rob["job_key"].isin(machine)]
+    return pd.DataFrame(
+        {
+            "dataset": rob["dataset"],
+            "pipeline": list(map(pipeline_label, rob["pipeline"], rob["engine"])),
+            "corruption": rob["corruption"],
+            "severity": rob["severity"].fillna(0).astype(int),
+            "accuracy": rob["accuracy"].astype(float),
+            "seed": rob["seed"].astype(int),
+            "params": rob["params"].fillna("").astype(str),
+            "engine": rob["engine"],
+            "machine": rob["job_key"].map(machine),
+        }
+    ).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- the text
@@ -84,7 +112,8 @@ def _heatmaps(doc: Doc, r, s: _Scores) -> None:
         drop.append((name, s.table(g, "drop")))
     most = int(s.cells["n_seeds"].max())
     seeds = "one seed each" if most == 1 else f"mean over up to {most} seeds"
-    doc.figure(
+    doc.chart(
+        heatmap_chart(heatmap_points(r), r.name),
         _robustness_plots.heatmap_figure(
             accuracy,
             kind="accuracy",
@@ -94,7 +123,8 @@ def _heatmaps(doc: Doc, r, s: _Scores) -> None:
         _slug(r.name, "robustness-accuracy"),
         f"{r.name}: test accuracy (%) of each pipeline (rows, best clean accuracy "
         "first) on the clean test set (first column) and on each corrupted set, "
-        f"one panel per severity ({seeds})",
+        f"one panel per severity ({seeds}); interactive: one severity at a time, "
+        "menus for the dataset, machine and engine",
     )
     doc.figure(
         _robustness_plots.heatmap_figure(

@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 
 from mnistbench import __version__, compare, data, plots, results
+from mnistbench._charts import curves_chart, tradeoff_chart
 from mnistbench._doc import NOT_ENOUGH, Doc
 from mnistbench._doc import fmt as _fmt
 from mnistbench._doc import slug as _slug
 from mnistbench._io import WriteError, check_writable
+from mnistbench._report_machines import machine_names, machines_section
 from mnistbench._report_robustness import robustness_section
 from mnistbench._report_tuning import tuning_section
 from mnistbench.exceptions import MnistbenchError
+from mnistbench.results._testsets import archived_dataset
 
 __all__ = ["Report", "ReportError", "build"]
 
@@ -140,7 +143,7 @@ def build(
         "comparison uses the test-set predictions they kept."
     )
     for name in chosen:
-        ds = data.load(name, data_home=data_home)
+        ds = archived_dataset(out, name) or data.load(name, data_home=data_home)
         _dataset_section(doc, out, board, ds, data_home)
     doc.save(html_path, md_path)
     logger.info("report: %s and %s (%d figures)", html_path, md_path, len(doc.figures))
@@ -158,6 +161,8 @@ class _Results:
     predictions: dict[str, np.ndarray]
     out: Path
     data_home: object = None
+    #: each board row's machine, M1, M2... (aligned with ``board``)
+    machine: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
     @property
     def name(self) -> str:
@@ -171,6 +176,17 @@ class _Results:
     def n_test(self) -> int:
         return len(self.ds.y_test)
 
+    @property
+    def machines(self) -> list[str]:
+        """The machines of this dataset's ok rows (one name if one)."""
+        ok = (self.board["status"] == "ok") & (self.board["dataset"] == self.name)
+        return sorted(set(self.machine[ok]), key=lambda m: int(m[1:]))
+
+    def summary_of(self, machine: str) -> pd.DataFrame:
+        """:func:`compare.seed_summary` of one machine's rows."""
+        board = self.board[self.machine == machine]
+        return compare.seed_summary(board, self.name).assign(machine=machine)
+
 
 def _dataset_section(
     doc: Doc, out: Path, board: pd.DataFrame, ds, data_home=None
@@ -183,7 +199,8 @@ def _dataset_section(
     order = [label for label in summary["label"] if label in predictions]
     predictions = {label: predictions[label] for label in order}
     rows = rows.set_index("label").loc[order].reset_index()
-    results = _Results(ds, board, summary, rows, predictions, out, data_home)
+    machine = machine_names(board)
+    results = _Results(ds, board, summary, rows, predictions, out, data_home, machine)
     doc.heading(f"{name} ({len(ds.y_test):,} test images)", 2, anchor=name)
     for section in _SECTIONS:
         section(doc, results)
@@ -194,28 +211,45 @@ def _leaderboard(doc: Doc, r: _Results) -> None:
     doc.heading("Leaderboard", 3)
     intervals = compare.accuracy_intervals(r.y_test, r.predictions).set_index("label")
     seeds_shown = dict(zip(r.rows["label"], r.rows["seed"]))
+    machines = r.machines
+    summary = r.summary.assign(machine=machines[0])
+    if len(machines) > 1:  # a row per pipeline and machine: no time pooled
+        order = {label: i for i, label in enumerate(r.summary["label"])}
+        summary = pd.concat([r.summary_of(m) for m in machines], ignore_index=True)
+        summary = summary.sort_values(
+            ["label", "machine"], key=lambda c: c.map(order) if c.name == "label" else c
+        )
     table = pd.DataFrame(
         {
-            "pipeline": r.summary["label"],
-            "seeds": r.summary["n_seeds"],
+            "pipeline": summary["label"],
+            **({"machine": summary["machine"]} if len(machines) > 1 else {}),
+            "seeds": summary["n_seeds"],
             "accuracy (mean ± std)": [
                 f"{m:.4f} ± {_fmt(s, '.4f')}"
-                for m, s in zip(r.summary["accuracy_mean"], r.summary["accuracy_std"])
+                for m, s in zip(summary["accuracy_mean"], summary["accuracy_std"])
             ],
             "95% interval": [
                 f"{intervals.loc[label, 'ci_low']:.4f} – "
                 f"{intervals.loc[label, 'ci_high']:.4f} (seed {seeds_shown[label]})"
                 if label in intervals.index
                 else "n/a"
-                for label in r.summary["label"]
+                for label in summary["label"]
             ],
-            "fit s": r.summary["fit_s"].map(lambda v: f"{v:.2f}"),
-            "predict s": r.summary["predict_s"].map(lambda v: f"{v:.2f}"),
-            "engine": r.summary["engine"],
-            "ran_on": r.summary["ran_on"].replace("", "n/a"),
+            "fit s": summary["fit_s"].map(lambda v: f"{v:.2f}"),
+            "predict s": summary["predict_s"].map(lambda v: f"{v:.2f}"),
+            "engine": summary["engine"],
+            "ran_on": summary["ran_on"].replace("", "n/a"),
         }
     )
-    doc.table(table)
+    doc.table(table, interactive=True)
+    if len(machines) > 1:
+        doc.para(
+            f"These rows ran on {len(machines)} machines ({', '.join(machines)}: "
+            "see Across machines): each pipeline has a row per machine, its "
+            "accuracy over that machine's seeds and its times there; times are "
+            "never averaged across machines. The interval is that of the run "
+            "the paired tests use (its lowest seed, newest row)."
+        )
     doc.para(
         "± is the standard deviation of the accuracy over seeds; the interval is a "
         "percentile bootstrap 95% interval over the test images of the run named "
@@ -280,7 +314,8 @@ def _significance(doc: Doc, r: _Results) -> None:
             significant=pairs["significant"].map({True: "yes", False: "no"}),
         )[["a", "b", "a_only", "b_only", "p", "p_holm", "significant"]]
         doc.table(
-            shown.rename(columns={"a_only": "only a right", "b_only": "only b right"})
+            shown.rename(columns={"a_only": "only a right", "b_only": "only b right"}),
+            interactive=True,
         )
         same = pairs[~pairs["significant"]]
         doc.para(
@@ -299,21 +334,154 @@ def _significance(doc: Doc, r: _Results) -> None:
 def _tradeoff(doc: Doc, r: _Results) -> None:
     """Accuracy against fit time, and the Pareto front."""
     doc.heading("Accuracy against fit time", 3)
-    front = compare.pareto_front(r.summary["accuracy_mean"], r.summary["fit_s"])
-    doc.figure(
-        plots.tradeoff_figure(r.summary, title=f"{r.name}: accuracy vs fit time"),
+    machines = r.machines
+    if len(machines) > 1:  # a point per pipeline and machine: no time pooled
+        summary = pd.concat([r.summary_of(m) for m in machines], ignore_index=True)
+        summary["label"] = summary["label"] + " @ " + summary["machine"]
+    else:
+        summary = r.summary.assign(machine=machines[0])
+    fronts = [
+        g.loc[compare.pareto_front(g["accuracy_mean"], g["fit_s"]), "label"]
+        for _, g in summary.groupby("machine")
+    ]
+    on_front = [label for front in fronts for label in front]
+    doc.chart(
+        tradeoff_chart(_tradeoff_points(r), r.name),
+        plots.tradeoff_figure(
+            summary.reset_index(drop=True), title=f"{r.name}: accuracy vs fit time"
+        ),
         _slug(r.name, "tradeoff"),
-        f"{r.name}: mean accuracy against mean fit time, Pareto front marked",
+        f"{r.name}: mean accuracy against mean fit time, Pareto front marked"
+        + (", a point per pipeline and machine" if len(machines) > 1 else ""),
     )
     doc.para(
         "On the Pareto front (no other pipeline is both faster to fit and more "
-        f"accurate): {', '.join(r.summary.loc[front, 'label'])}."
+        f"accurate{', on the same machine' if len(machines) > 1 else ''}): "
+        f"{', '.join(on_front)}."
         + (
             ""
             if len(r.summary) > 1
             else f" {NOT_ENOUGH} for a trade-off: one pipeline."
         )
+        + (
+            " In the interactive page each point is a run: hover it for its "
+            "pipeline, seed, params, engine and machine; the menus choose the "
+            "dataset, machine and engine shown."
+        )
     )
+
+
+def _tradeoff_points(r: _Results) -> pd.DataFrame:
+    """Every ok row of every dataset as a point of the interactive trade-off
+    figure, marked where its configuration is on its machine's Pareto front
+    of mean accuracy against mean fit time."""
+    frames = []
+    for dataset in dict.fromkeys(r.board.loc[r.board["status"] == "ok", "dataset"]):
+        rows = compare.labelled_rows(r.board, dataset)
+        machine = r.machine.loc[rows.index]
+        front = pd.Series(False, index=rows.index)
+        for m in set(machine):
+            means = rows[machine == m].groupby("label")[["accuracy", "fit_s"]].mean()
+            best = means.index[compare.pareto_front(means["accuracy"], means["fit_s"])]
+            front |= (machine == m) & rows["label"].isin(best)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "dataset": dataset,
+                    "pipeline": rows["label"],
+                    "seed": rows["seed"].astype(int),
+                    "params": rows["params"].fillna("").astype(str),
+                    "engine": rows["engine"],
+                    "machine": machine,
+                    "accuracy": rows["accuracy"].astype(float),
+                    "fit_s": rows["fit_s"].astype(float),
+                    "pareto": front,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _scaling(doc: Doc, r: _Results) -> None:
+    """Accuracy and times against the training size, where a pipeline ran at
+    several (``mnistbench bench scaling``, or runs with several
+    ``--train-size``); nothing otherwise."""
+    from mnistbench.bench.scaling import _slopes, scaling_figure
+
+    points = _scaling_points(r)
+    if points is None:
+        return
+    doc.heading("Scaling with the training set", 3)
+    many = len(r.machines) > 1
+    mine = points[points["dataset"] == r.name]
+    medians = (
+        mine.assign(
+            pipeline=mine["pipeline"] + (" @ " + mine["machine"] if many else ""),
+            status="ok",
+        )
+        .groupby(["pipeline", "n_train"], as_index=False, sort=False)[
+            ["fit_s", "predict_s", "accuracy"]
+        ]
+        .median()
+        .assign(status="ok")
+    )
+    slopes = pd.DataFrame(
+        [_slopes(medians, name) for name in dict.fromkeys(medians["pipeline"])]
+    )
+    doc.chart(
+        curves_chart(points, r.name),
+        scaling_figure(
+            medians, slopes, title=f"{r.name}: cost and accuracy vs n_train"
+        ),
+        _slug(r.name, "scaling"),
+        f"{r.name}: fit and predict time (log-log, slope in the legend) and "
+        "accuracy against the training size, the median over seeds"
+        + (", a line per pipeline and machine" if many else ""),
+    )
+    doc.table(
+        slopes.assign(
+            **{c: slopes[c].map(lambda v: _fmt(v, ".2f")) for c in slopes.columns[1:]}
+        ).rename(
+            columns={
+                "fit_slope": "fit time slope",
+                "predict_slope": "predict time slope",
+                "total_slope": "total slope",
+            }
+        )
+    )
+    doc.para(
+        "The slope is that of log time against log n_train: 1 means the time "
+        "grows in proportion to the training set, 2 with its square."
+    )
+
+
+def _scaling_points(r: _Results) -> pd.DataFrame | None:
+    """The ok rows of every (pipeline, engine) that ran at two training
+    sizes or more, of every dataset, as points of the scaling figure."""
+    ok = r.board[r.board["status"] == "ok"]
+    sizes = ok.groupby(["dataset", "pipeline", "engine"])["n_train"].transform(
+        "nunique"
+    )
+    ok = ok[(sizes > 1) & ok["search_id"].fillna("").eq("")]
+    if not (ok["dataset"] == r.name).any():
+        return None
+    return pd.DataFrame(
+        {
+            "dataset": ok["dataset"],
+            "pipeline": [
+                compare.pipeline_label(p, e)
+                for p, e in zip(ok["pipeline"], ok["engine"])
+            ],
+            "n_train": ok["n_train"].astype(int),
+            "accuracy": ok["accuracy"].astype(float),
+            "fit_s": ok["fit_s"].astype(float),
+            "predict_s": ok["predict_s"].astype(float),
+            "seed": ok["seed"].astype(int),
+            "params": ok["params"].fillna("").astype(str),
+            "engine": ok["engine"],
+            "machine": r.machine.loc[ok.index],
+        }
+    ).reset_index(drop=True)
 
 
 def _errors(doc: Doc, r: _Results) -> None:
@@ -401,7 +569,12 @@ def _environment(doc: Doc, r: _Results) -> None:
         ]
     )
     env = compare.environment_table(ok.sort_values(["pipeline", "engine", "seed"]))
-    doc.table(env.astype(object).fillna("n/a").replace("", "n/a"))
+    env.insert(
+        2,
+        "machine",
+        r.machine.loc[ok.sort_values(["pipeline", "engine", "seed"]).index].to_numpy(),
+    )
+    doc.table(env.astype(object).fillna("n/a").replace("", "n/a"), interactive=True)
     doc.para(
         "n/a: not recorded by the mnistbench version that ran the row (worker "
         "since 0.4, gpu since 0.5), or, for worker, a local run."
@@ -423,10 +596,12 @@ def _tuning(doc: Doc, r: _Results) -> None:
 
 _SECTIONS = (
     _leaderboard,
+    machines_section,
     _significance,
     _tuning,
     robustness_section,
     _tradeoff,
+    _scaling,
     _errors,
     _anchors,
     _environment,

@@ -12,7 +12,7 @@ from helpers import mnistbench
 from test_cli import one_line_error
 
 from mnistbench.cli import cli
-from mnistbench.results import COLUMNS, read_leaderboard
+from mnistbench.results import COLUMNS, read_commands, read_leaderboard
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -36,6 +36,10 @@ def test_run_all_on_mnist_sample(runner, tmp_path):
         assert (plots / f"{name}-confusion.png").read_bytes()[:8] == PNG_MAGIC
     assert (plots / "accuracy-vs-time.png").read_bytes()[:8] == PNG_MAGIC
     assert "accuracy" in result.stdout and "leaderboard:" in result.stdout
+    # the command line, as typed, beside the rows it made
+    commands = read_commands(out)
+    assert list(commands["run_id"]) == list(board["run_id"].unique())
+    assert commands.loc[0, "command"] == "mnistbench " + " ".join(map(str, args))
 
     md = runner.invoke(cli, ["leaderboard", "--out", str(out), "--format", "markdown"])
     assert md.exit_code == 0 and md.stdout.count("| mnist-sample |") == 5

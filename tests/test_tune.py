@@ -326,6 +326,8 @@ def test_the_command_shows_the_table(tmp_path):
     assert got.exit_code == 0, got.output
     assert "equal-budget tuning on mnist-sample" in got.output
     assert "McNemar p (Holm)" in got.output and "knn" in got.output
+    recorded = results.read_commands(tmp_path)
+    assert list(recorded["command"]) == ["mnistbench " + " ".join(args)]
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 2 and "pass --resume" in again.output
     # compare takes tuned rows like any others, each named as such

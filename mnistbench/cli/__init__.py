@@ -5,6 +5,8 @@ One module per command family, each a click command over library functions:
 :mod:`~mnistbench.cli.run` (``run``, ``leaderboard``),
 :mod:`~mnistbench.cli.tune` (``tune``),
 :mod:`~mnistbench.cli.report` (``report``),
+:mod:`~mnistbench.cli.publish` (``publish``),
+:mod:`~mnistbench.cli.merge` (``merge``),
 :mod:`~mnistbench.cli.compare` (``compare``), :mod:`~mnistbench.cli.bench`
 (``bench ...``), :mod:`~mnistbench.cli.pipelines` (``pipelines``) and
 :mod:`~mnistbench.cli.corruptions` (``corruptions``). The
@@ -25,7 +27,9 @@ from mnistbench.cli.bench import bench
 from mnistbench.cli.compare import compare
 from mnistbench.cli.corruptions import corruptions_cmd
 from mnistbench.cli.data import datasets, fetch, info
+from mnistbench.cli.merge import merge
 from mnistbench.cli.pipelines import pipelines_cmd
+from mnistbench.cli.publish import publish
 from mnistbench.cli.report import report
 from mnistbench.cli.run import leaderboard, run
 from mnistbench.cli.tune import tune
@@ -38,6 +42,8 @@ COMMANDS = (
     run,
     tune,
     report,
+    publish,
+    merge,
     leaderboard,
     compare,
     bench,

@@ -32,8 +32,10 @@ STYLE = {
     metavar="COLUMN[=A,B]",
     default=None,
     help="Compare the rows of one folder A split by this leaderboard column "
-    "(engine, sklearn_version, host, mnistbench_version, ...); name its two "
-    "values as COLUMN=A,B [default: the two it has, in the order they ran].",
+    "(engine, cpu, sklearn_version, host, mnistbench_version, ...) or by "
+    "machine (host, CPU, cores and GPU together; values M1, M2... as the "
+    "report names them); name its two values as COLUMN=A,B [default: the two "
+    "it has, in the order they ran].",
 )
 @click.option(
     "--factor",

@@ -164,7 +164,7 @@ def _samples(row, side: str, column: str) -> list[float]:
 
 
 def _compare(frame, side_a, side_b, factor, alpha, data_home) -> pd.DataFrame:
-    labels = TestLabels(data_home)
+    labels = TestLabels(data_home, folders=(side_a.folder, side_b.folder))
     out, missing = [], []
     for row in frame.to_dict("records"):
         rec = {c: row[c] for c in JOB_COLUMNS}

@@ -174,6 +174,14 @@ def seed_summary(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return out.sort_values("accuracy_mean", ascending=False).reset_index(drop=True)
 
 
+def labelled_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """A dataset's ok rows, each with the ``label`` :func:`seed_summary`
+    names its configuration by (``svm``, ``svm (cuml)``, ``svm (tuned)``,
+    with the training size or params where the same pipeline ran in
+    several)."""
+    return _ok_rows(board, dataset)
+
+
 def representative_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """One ok row per configuration for paired tests: the lowest seed's latest
     run, so that no pipeline is represented by its luckiest seed."""

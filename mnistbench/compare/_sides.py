@@ -15,6 +15,7 @@ import pandas as pd
 
 from mnistbench import data, results
 from mnistbench.exceptions import MnistbenchError
+from mnistbench.results._testsets import archived_dataset
 
 __all__ = [
     "JOB_COLUMNS",
@@ -104,14 +105,26 @@ def read_side(
 def split_by(
     folder: str | os.PathLike, by: str, values: Sequence[str] | None = None
 ) -> tuple[Side, Side]:
-    """``folder``'s rows split by column ``by`` into sides A and B."""
-    if by not in results.COLUMNS or by in _NOT_SPLITTABLE:
+    """``folder``'s rows split by column ``by`` into sides A and B.
+
+    ``by="machine"`` splits by the machine each row ran on (host, CPU,
+    cores, GPU: :func:`mnistbench.results.machines`), whose values may be
+    given by their short names, ``M1``, ``M2``..."""
+    if by != "machine" and (by not in results.COLUMNS or by in _NOT_SPLITTABLE):
         usable = [c for c in results.COLUMNS if c not in _NOT_SPLITTABLE]
         raise CompareError(
-            f"--by {by!r}: not a column to split by; use one of {', '.join(usable)}"
+            f"--by {by!r}: not a column to split by; use machine or one of "
+            f"{', '.join(usable)}"
         )
     board = _board(folder).sort_values("timestamp_utc", kind="stable")
-    column = board[by].map(lambda v: "" if pd.isna(v) else str(v))
+    if by == "machine":
+        column = results.machine_labels(board)
+        names = results.machines(board)
+        short = dict(zip(names["machine"], names["label"]))
+        if values is not None:
+            values = [short.get(str(v), v) for v in values]
+    else:
+        column = board[by].map(lambda v: "" if pd.isna(v) else str(v))
     present = list(dict.fromkeys(column))
     if values is None:
         if len(present) != 2:
@@ -202,11 +215,22 @@ def check_test_sets(frame: pd.DataFrame, side_a: Side, side_b: Side) -> None:
 
 
 class TestLabels:
-    """The test labels of each dataset, loaded once, from the data home."""
+    """The test labels of each dataset, loaded once: from the first of
+    ``folders`` that keeps its test set (a published archive's
+    ``testsets/``), else from the data home."""
 
-    def __init__(self, data_home):
+    def __init__(self, data_home, folders: Sequence[str | os.PathLike] = ()):
         self.data_home = data_home
+        self.folders = tuple(folders)
         self.loaded: dict[str, np.ndarray] = {}
+
+    def _load(self, name: str, sha256) -> data.Dataset:
+        wanted = sha256 if isinstance(sha256, str) else None
+        for folder in self.folders:
+            ds = archived_dataset(folder, name, wanted)
+            if ds is not None:
+                return ds
+        return data.load(name, data_home=self.data_home)
 
     def get(self, name: str, n_test, sha256) -> np.ndarray:
         """``name``'s test labels, which must be those the rows were scored
@@ -214,7 +238,7 @@ class TestLabels:
         (where the rows recorded one)."""
         if name not in self.loaded:
             try:
-                ds = data.load(name, data_home=self.data_home)
+                ds = self._load(name, sha256)
             except MnistbenchError as exc:
                 raise CompareError(
                     f"cannot load the test labels of {name}: {exc}"

@@ -12,7 +12,9 @@ stays; two runs that both ran the same job record it once
 (:class:`AlreadyRecorded`). A search (``mnistbench tune``) writes its trials
 and its curves' refits beside it, the same way (``trials.csv``,
 ``refits.csv``); a run with ``--corruptions`` its scores on corrupted test
-sets (``robustness.csv``).
+sets (``robustness.csv``). Every run started from the command line records
+it in ``commands.csv``. :func:`merge` puts folders made on several machines
+together.
 """
 
 from mnistbench.results._commands import (
@@ -28,6 +30,7 @@ from mnistbench.results._machines import (
     machine_labels,
     machines,
 )
+from mnistbench.results._merge import KEEP, MergeError, MergeSummary, merge
 from mnistbench.results._read import (
     MARKDOWN_COLUMNS,
     best_rows,
@@ -53,6 +56,12 @@ from mnistbench.results._schema import (
     LeaderboardError,
     row_line,
 )
+from mnistbench.results._testsets import (
+    TESTSETS,
+    archived_dataset,
+    archived_path,
+    save_test_set,
+)
 from mnistbench.results._trials import (
     REFIT_SCHEMA,
     REFITS,
@@ -69,9 +78,12 @@ __all__ = [
     "COMMANDS",
     "COMMAND_SCHEMA",
     "COLUMNS",
+    "KEEP",
     "LEADERBOARD",
     "MACHINE_COLUMNS",
     "MARKDOWN_COLUMNS",
+    "MergeError",
+    "MergeSummary",
     "OLDER_HEADERS",
     "REFITS",
     "ROBUSTNESS",
@@ -80,6 +92,7 @@ __all__ = [
     "REFIT_SCHEMA",
     "SCHEMA",
     "STATUSES",
+    "TESTSETS",
     "TRIALS",
     "TRIAL_SCHEMA",
     "AlreadyRecorded",
@@ -89,11 +102,14 @@ __all__ = [
     "append_robustness",
     "append_row",
     "append_trial",
+    "archived_dataset",
+    "archived_path",
     "best_rows",
     "command_text",
     "machine_label",
     "machine_labels",
     "machines",
+    "merge",
     "ok_keys",
     "read_commands",
     "read_leaderboard",
@@ -103,6 +119,7 @@ __all__ = [
     "record_corrupted",
     "record_job",
     "row_line",
+    "save_test_set",
     "to_csv_text",
     "to_markdown",
 ]

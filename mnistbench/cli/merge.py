@@ -1,0 +1,77 @@
+"""``mnistbench merge``: result folders of several machines (or engines) as one."""
+
+from __future__ import annotations
+
+import click
+from rich.markup import escape
+
+from mnistbench.cli._output import get_console
+
+__all__ = ["merge"]
+
+#: :data:`mnistbench.results._merge.KEEP`, repeated so that the command line
+#: starts without importing pandas (a test keeps the two equal).
+KEEP = ("both", "first", "newest")
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, metavar="A [B ...]")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The merged results folder: made if need be; if it holds results, "
+    "they stay and the inputs' rows are added.",
+)
+@click.option(
+    "--keep",
+    type=click.Choice(KEEP),
+    default=None,
+    help="When one machine ran a job in two folders and the predictions "
+    "differ: keep both rows, the first folder's row (OUT's, then the inputs' "
+    "in order) or the newest row [default: refuse to merge].",
+)
+@click.option(
+    "--copy",
+    is_flag=True,
+    help="Copy the predictions files instead of hard-linking them.",
+)
+def merge(inputs, out, keep, copy) -> None:
+    """Merge results folders A, B... (e.g. from other machines) into OUT.
+
+    Every row keeps its columns, the machine it ran on included; a row OUT
+    already has is not added again, so merging twice changes nothing. A job
+    that ran on two machines keeps both rows, for `mnistbench report` and
+    `mnistbench compare --by host`. The predictions files are hard-linked
+    into OUT (copied across file systems); the inputs are only read. Each
+    dataset must be the same data everywhere (its sha256). The merge is
+    whole or nothing. Figures and reports are not copied: run `mnistbench
+    report --out OUT` afterwards.
+    """
+    from mnistbench.results._merge import merge as merge_lib
+
+    done = merge_lib(inputs, out, keep=keep, link=not copy)
+    console = get_console()
+
+    def say(text: str) -> None:
+        console.print(escape(text), highlight=False, soft_wrap=True)
+
+    parts = ", ".join(f"{n} from {name}" for name, n in done.added.items())
+    say(f"merged {done.rows_added} row(s) into {out}: {parts}")
+    if done.already_present:
+        say(f"{done.already_present} row(s) were there already")
+    say(f"machines ({len(done.machines)}): {'; '.join(done.machines) or 'none'}")
+    if done.cross_machine:
+        shown = ", ".join(f"{d}/{p} seed {s}" for d, p, s in done.cross_machine[:5])
+        more = ", ..." if len(done.cross_machine) > 5 else ""
+        say(
+            f"cross-machine pairs: {len(done.cross_machine)} job(s) ran on two "
+            f"or more machines ({shown}{more})"
+        )
+    if done.conflicts_resolved:
+        say(
+            f"conflicts: {done.conflicts_resolved} resolved (--keep {keep}), "
+            f"{done.dropped} row(s) left out"
+        )
+    say(f"predictions: {done.linked} file(s) hard-linked, {done.copied} copied")
+    say(f"next: mnistbench report --out {out}")
