@@ -135,7 +135,7 @@ def tradeoff_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
     return _finish(
         alt.layer(others, front, data=_inline(frame, _TRADEOFF)),
         picks,
-        "filled, larger points: on the Pareto front",
+        "filled, larger points: on the Pareto front of their machine's runs",
     )
 
 

@@ -119,7 +119,9 @@ def agreement(out, ok: pd.DataFrame, y_test: np.ndarray) -> pd.DataFrame:
         ],
     )  # fmt: skip
     frame["pvalue_holm"] = compare.holm(frame["pvalue"]) if len(frame) else []
-    return frame
+    return frame.sort_values(
+        ["pipeline", "seed", "machines"], kind="stable"
+    ).reset_index(drop=True)
 
 
 def _definitions(a, b) -> str:
@@ -164,8 +166,9 @@ def _legend(doc: Doc, ok: pd.DataFrame) -> None:
     first, last = stamps.min(), stamps.max()
 
     def versions(name, column):
-        values = ok.loc[ok["machine"] == name, column].dropna().astype(str)
-        return ", ".join(sorted(set(values))) or "n/a"
+        cells = ok.loc[ok["machine"] == name, column].dropna().astype(str)
+        values = {v.strip() for cell in cells for v in cell.split(",") if v.strip()}
+        return ", ".join(sorted(values, key=_version_key)) or "n/a"
 
     doc.table(
         pd.DataFrame(
@@ -183,6 +186,14 @@ def _legend(doc: Doc, ok: pd.DataFrame) -> None:
                 "ran": [f"{first[m][:10]} – {last[m][:10]}" for m in named["machine"]],
             }
         )
+    )
+
+
+def _version_key(text: str) -> tuple:
+    """``openblas 0.3.9`` before ``openblas 0.3.30``: numbers as numbers."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in text.replace(" ", ".").split(".")
     )
 
 

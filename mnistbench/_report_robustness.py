@@ -123,8 +123,8 @@ def _heatmaps(doc: Doc, r, s: _Scores) -> None:
         _slug(r.name, "robustness-accuracy"),
         f"{r.name}: test accuracy (%) of each pipeline (rows, best clean accuracy "
         "first) on the clean test set (first column) and on each corrupted set, "
-        f"one panel per severity ({seeds}); interactive: one severity at a time, "
-        "menus for the dataset, machine and engine",
+        f"one panel per severity ({seeds}); in the interactive page, accuracy as a "
+        "fraction, with menus for the severity, dataset, machine and engine",
     )
     doc.figure(
         _robustness_plots.heatmap_figure(
