@@ -32,11 +32,11 @@ def machines_agreement(root: Path) -> str:
     fit = ok.sort_values("timestamp_utc").drop_duplicates(
         ["job_key", "machine"], keep="last"
     )
-    fit = fit.set_index(["pipeline", "seed", "machine"])["fit_s"]
+    fit = fit.set_index(["job_key", "machine"])["fit_s"]
     rows = []
     for rec in pairs.itertuples():
         a, b = rec.machines.split(" vs ")
-        fa, fb = fit[(rec.pipeline, rec.seed, a)], fit[(rec.pipeline, rec.seed, b)]
+        fa, fb = fit[(rec.job_key, a)], fit[(rec.job_key, b)]
         rows.append(
             [
                 _code(rec.pipeline),

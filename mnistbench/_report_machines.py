@@ -81,7 +81,7 @@ def agreement(out, ok: pd.DataFrame, y_test: np.ndarray) -> pd.DataFrame:
         ["job_key", "machine"], keep="last"
     )
     records = []
-    for _key, group in latest.groupby("job_key", sort=False):
+    for key, group in latest.groupby("job_key", sort=False):
         if group["machine"].nunique() < 2:
             continue
         group = group.sort_values("machine", key=lambda s: s.str[1:].astype(int))
@@ -99,6 +99,7 @@ def agreement(out, ok: pd.DataFrame, y_test: np.ndarray) -> pd.DataFrame:
             test = compare.mcnemar(y_test, preds[0], preds[1])
             records.append(
                 {
+                    "job_key": key,
                     "pipeline": compare.pipeline_label(a["pipeline"], a["engine"]),
                     "seed": int(a["seed"]),
                     "machines": f"{a['machine']} vs {b['machine']}",
@@ -114,8 +115,8 @@ def agreement(out, ok: pd.DataFrame, y_test: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame(
         records,
         columns=[
-            "pipeline", "seed", "machines", "accuracy_a", "accuracy_b", "differ",
-            "a_only", "b_only", "pvalue", "definition",
+            "job_key", "pipeline", "seed", "machines", "accuracy_a", "accuracy_b",
+            "differ", "a_only", "b_only", "pvalue", "definition",
         ],
     )  # fmt: skip
     frame["pvalue_holm"] = compare.holm(frame["pvalue"]) if len(frame) else []

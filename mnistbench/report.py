@@ -2,8 +2,13 @@
 
 Built only from what the runs stored (the leaderboard, the kept test-set
 predictions) and the datasets' test sets; nothing is refitted. The HTML file is
-self-contained (figures embedded as PNG data URIs, no scripts, no network); the
-Markdown file links its figures from ``report_files/`` beside it.
+self-contained and works offline: figures embedded as PNG data URIs, and where
+a figure is interactive (Vega-Lite, :mod:`mnistbench._charts`) its data and
+the Vega bundle inlined; tables sort and filter; nothing is fetched, and with
+JavaScript off the page shows the same tables and the PNG figures. The Markdown
+file links its figures from ``report_files/`` beside it. Where a dataset's rows
+ran on several machines, times are shown per machine, never pooled
+(:mod:`mnistbench._report_machines`).
 """
 
 from __future__ import annotations
@@ -59,11 +64,16 @@ def build(
     For each dataset: the leaderboard (accuracy over seeds, bootstrap
     intervals, times), McNemar's tests between every pair of pipelines
     (Holm-corrected), the tuning searches, the scores on corrupted test sets
-    (``run --corruptions``), the accuracy/time trade-off, the
+    (``run --corruptions``), the accuracy/time trade-off, the scaling
+    with the training size (where a pipeline ran at several), the
     classes confused and the images misclassified, published results to
-    compare with, and where each row ran. Built only from what the runs
-    stored and the datasets' test sets; nothing is refitted. The HTML page
-    is self-contained (figures embedded); the Markdown file links its
+    compare with, and where each row ran; where the rows ran on several
+    machines, each machine's times and whether the same jobs predicted the
+    same across machines. Built only from what the runs stored and the
+    datasets' test sets (from ``out/testsets/`` where a published archive
+    holds them); nothing is refitted. The HTML page is self-contained and
+    works offline (figures embedded, scripts and data inlined; sortable,
+    filterable tables; interactive figures); the Markdown file links its
     figures from ``out/report_files/``. Each file is written whole or not
     at all.
 
@@ -548,7 +558,8 @@ def _anchors(doc: Doc, r: _Results) -> None:
                     "difference": anchors["difference"].map("{:+.4f}".format),
                     "source": anchors["source"] + " " + anchors["url"],
                 }
-            )
+            ),
+            interactive=True,
         )
         doc.para(
             "Published figures are single numbers from their authors' own setups "

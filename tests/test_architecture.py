@@ -86,6 +86,9 @@ def test_no_import_circles():
         ("mnistbench.engines", "mnistbench.runner"),
         ("mnistbench.plan", "mnistbench.executors"),
         ("mnistbench.data", "mnistbench.pipelines"),
+        ("mnistbench.results", "mnistbench.report"),
+        ("mnistbench.results", "mnistbench.compare"),
+        ("mnistbench.report", "mnistbench.publish"),
     ],
 )
 def test_the_flow_goes_one_way(below, above):
