@@ -23,11 +23,8 @@ __all__ = ["agreement", "machine_names", "machines_section", "per_machine_times"
 
 
 def machine_names(board: pd.DataFrame) -> pd.Series:
-    """Each row's short machine name (``M1``, ``M2``... in the order the
-    folder's machines first ran), aligned with ``board``."""
-    named = results.machines(board)
-    short = dict(zip(named["label"], named["machine"]))
-    return results.machine_labels(board).map(short)
+    """:func:`mnistbench.results.machine_names`."""
+    return results.machine_names(board)
 
 
 def _ok(board: pd.DataFrame, dataset: str) -> pd.DataFrame:

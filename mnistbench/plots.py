@@ -25,6 +25,8 @@ __all__ = [
     "confusion_figure",
     "error_gallery_figure",
     "mcnemar_figure",
+    "redraw_folder",
+    "redraw_plots",
     "save_dataset_plots",
     "save_png",
     "tradeoff_figure",
@@ -251,6 +253,69 @@ def save_dataset_plots(
         save_png(fig, path, dpi=100)
         written.append(path)
     return written
+
+
+def redraw_plots(out: Path, board: pd.DataFrame, dataset) -> list[Path]:
+    """Draw ``out/plots/<dataset>/`` again from every row of ``board`` (a
+    merged folder's): the confusion matrix of each pipeline's best row, and
+    ``accuracy-vs-time.png``; where the rows ran on several machines, one
+    ``accuracy-vs-time-M1.png``... per machine instead, since times of two
+    machines do not belong in one figure. Figures of an earlier drawing that
+    no longer apply (the one across machines) are removed."""
+    from mnistbench.results import machine_names
+
+    written = save_dataset_plots(out, board, dataset, summary=False)
+    rows = board[board["dataset"] == dataset.name]
+    names = machine_names(board).loc[rows.index]
+    folder = Path(out) / "plots" / dataset.name
+    if names.nunique() < 2:
+        return written + save_dataset_plots(out, board, dataset, only=())
+    stale = folder / "accuracy-vs-time.png"
+    if stale.exists():
+        stale.unlink()
+    for name in sorted(set(names), key=lambda m: int(m[1:])):
+        best = _best_labelled(rows[names == name], dataset.name)
+        fig = accuracy_vs_time_figure(
+            best,
+            title=f"{dataset.name} on {name}: accuracy vs time (best run of each "
+            "pipeline)",
+        )
+        path = folder / f"accuracy-vs-time-{name}.png"
+        save_png(fig, path, dpi=100)
+        written.append(path)
+    return written
+
+
+def redraw_folder(out: str | Path, data_home=None) -> tuple[list[Path], dict[str, str]]:
+    """:func:`redraw_plots` for every dataset with ok rows in ``out``, its
+    test labels from the folder's archived test set (a published archive)
+    or the data home, never downloaded. Returns the figures drawn and, per
+    dataset that could not be drawn, why."""
+    from mnistbench import data, results
+    from mnistbench.exceptions import MnistbenchError
+
+    board = results.read_leaderboard(out)
+    drawn, skipped = [], {}
+    for name in dict.fromkeys(board.loc[board["status"] == "ok", "dataset"]):
+        try:
+            ds = results.archived_dataset(out, name) or data.load(
+                name, data_home=data_home, download=False
+            )
+        except MnistbenchError as exc:
+            skipped[name] = str(exc).split(";")[0]
+            logger.warning("plots of %s not drawn: %s", name, skipped[name])
+            continue
+        drawn += redraw_plots(Path(out), board, ds)
+    return drawn, skipped
+
+
+def _best_labelled(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    from mnistbench.results import best_rows
+
+    best = best_rows(board, dataset)
+    return best.assign(
+        label=list(map(pipeline_label, best["pipeline"], best["engine"]))
+    )
 
 
 def save_png(fig: Figure, path: Path, dpi: int) -> None:

@@ -117,3 +117,22 @@ def test_the_report_compares_machines_and_never_pools_times(two_machines):
     assert not any(f"{knn.mean():.2f}" in line for line in lines)
     html = built.html.read_text()
     assert "Across machines" in html
+
+
+def test_merge_draws_the_plots_again_one_time_figure_per_machine(
+    two_machines, tmp_path
+):
+    out = tmp_path / "merged"
+    got = CliRunner().invoke(cli, ["merge", str(two_machines), "--out", str(out)])
+    assert got.exit_code == 0, got.output
+    assert "3 cross-machine" not in got.output and "plots: 5 figure(s)" in got.output
+    names = sorted(p.name for p in (out / "plots" / "mnist-sample").iterdir())
+    assert names == [
+        "accuracy-vs-time-M1.png",
+        "accuracy-vs-time-M2.png",
+        "knn-confusion.png",
+        "logreg-confusion.png",
+        "svm-confusion.png",
+    ]
+    again = CliRunner().invoke(cli, ["merge", str(two_machines), "--out", str(out)])
+    assert again.exit_code == 0 and "plots:" not in again.output

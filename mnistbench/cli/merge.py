@@ -6,6 +6,7 @@ import click
 from rich.markup import escape
 
 from mnistbench.cli._output import get_console
+from mnistbench.cli.common_args import data_home_option
 
 __all__ = ["merge"]
 
@@ -36,17 +37,25 @@ KEEP = ("both", "first", "newest")
     is_flag=True,
     help="Copy the predictions files instead of hard-linking them.",
 )
-def merge(inputs, out, keep, copy) -> None:
+@click.option(
+    "--no-plots",
+    is_flag=True,
+    help="Do not draw OUT/plots/ again from the merged rows.",
+)
+@data_home_option
+def merge(inputs, out, keep, copy, no_plots, data_home) -> None:
     """Merge results folders A, B... (e.g. from other machines) into OUT.
 
     Every row keeps its columns, the machine it ran on included; a row OUT
     already has is not added again, so merging twice changes nothing. A job
     that ran on two machines keeps both rows, for `mnistbench report` and
-    `mnistbench compare --by host`. The predictions files are hard-linked
+    `mnistbench compare --by machine`. The predictions files are hard-linked
     into OUT (copied across file systems); the inputs are only read. Each
     dataset must be the same data everywhere (its sha256). The merge is
-    whole or nothing. Figures and reports are not copied: run `mnistbench
-    report --out OUT` afterwards.
+    whole or nothing. The inputs' figures are not copied: OUT/plots/ is
+    drawn again from the merged rows (the accuracy-vs-time figure once per
+    machine), where the datasets are here; run `mnistbench report --out OUT`
+    afterwards.
     """
     from mnistbench.results._merge import merge as merge_lib
 
@@ -74,4 +83,11 @@ def merge(inputs, out, keep, copy) -> None:
             f"{done.dropped} row(s) left out"
         )
     say(f"predictions: {done.linked} file(s) hard-linked, {done.copied} copied")
+    if done.rows_added and not no_plots:
+        from mnistbench.plots import redraw_folder
+
+        drawn, skipped = redraw_folder(out, data_home=data_home)
+        say(f"plots: {len(drawn)} figure(s) drawn in {out}/plots/")
+        for name, why in skipped.items():
+            say(f"plots of {name} not drawn ({why})")
     say(f"next: mnistbench report --out {out}")

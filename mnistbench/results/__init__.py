@@ -28,6 +28,7 @@ from mnistbench.results._machines import (
     MACHINE_COLUMNS,
     machine_label,
     machine_labels,
+    machine_names,
     machines,
 )
 from mnistbench.results._merge import KEEP, MergeError, MergeSummary, merge
@@ -108,6 +109,7 @@ __all__ = [
     "command_text",
     "machine_label",
     "machine_labels",
+    "machine_names",
     "machines",
     "merge",
     "ok_keys",

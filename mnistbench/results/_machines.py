@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["MACHINE_COLUMNS", "machine_label", "machine_labels", "machines"]
+__all__ = [
+    "MACHINE_COLUMNS",
+    "machine_label",
+    "machine_labels",
+    "machine_names",
+    "machines",
+]
 
 #: The leaderboard columns that name a row's machine.
 MACHINE_COLUMNS = ("host", "cpu", "n_cores", "gpu")
@@ -66,3 +72,11 @@ def machines(frame: pd.DataFrame) -> pd.DataFrame:
             "rows": [int(counts[s]) for s in seen],
         }
     )
+
+
+def machine_names(frame: pd.DataFrame) -> pd.Series:
+    """Each row's short machine name (``M1``, ``M2``... as :func:`machines`
+    names them), aligned with ``frame``."""
+    named = machines(frame)
+    short = dict(zip(named["label"], named["machine"]))
+    return machine_labels(frame).map(short)
