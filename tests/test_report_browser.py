@@ -33,6 +33,8 @@ DATASET = "mnist-sample"
 #: The committed runs all used scikit-learn; the copy says these three ran on
 #: another engine, so that the engine selector has something to select.
 OTHER_ENGINE, MOVED = "sklearnex", "hog_svm_flips_tta18"
+#: The pipelines the second machine of the merged folder ran.
+SECOND = ("knn", "logreg", "svm")
 #: The page tested is report.build's; False builds one here instead, with Doc,
 #: from the same rows (a table and the trade-off chart), should report.py stop
 #: drawing them for a while.
@@ -101,9 +103,38 @@ def _page_built_here(folder: Path) -> Path:
     return html
 
 
+def _second_machine(sample: Path, folder: Path) -> Path:
+    """Three of the sample's jobs again, as another host recorded them: the
+    same predictions (copied under new names), other times."""
+    board = results.read_leaderboard(sample)
+    rows = board[board["pipeline"].isin(SECOND)].drop_duplicates("pipeline")
+    rows = rows.assign(
+        run_id="20261205T000000Z-b0b0b0",
+        timestamp_utc="2026-12-05T00:00:00+00:00",
+        host="box",
+        cpu="Intel(R) Xeon(R) Processor",
+        fit_s=rows["fit_s"] * 2,
+        predictions=rows["predictions"].str.replace(".npy", "-box.npy"),
+    )
+    for src, dst in zip(
+        board.loc[rows.index, "predictions"], rows["predictions"], strict=True
+    ):
+        (folder / dst).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sample / src, folder / dst)
+    for rec in rows.to_dict("records"):
+        results.append_row(folder, {k: v for k, v in rec.items() if pd.notna(v)})
+    return folder
+
+
 @pytest.fixture(scope="module")
 def page_path(tmp_path_factory) -> Path:
-    folder = _copy_of_sample(tmp_path_factory.mktemp("report"))
+    """The report of a merge: the committed sample's runs (one machine) and
+    three of its jobs from a second machine."""
+    base = tmp_path_factory.mktemp("report")
+    sample = _copy_of_sample(base / "sample")
+    other = _second_machine(sample, base / "other")
+    folder = base / "merged"
+    results.merge([sample, other], folder)
     if not USE_REPORT_BUILD:
         return _page_built_here(folder)
     with pytest.MonkeyPatch.context() as mp:
@@ -275,8 +306,25 @@ def test_the_engine_selector_keeps_that_engines_points(opened):
     )
     engine.select_option("all")
     machine = figure.locator('select[name="pick_machine"]')
-    machine.select_option(index=1)  # the one machine of these runs: all of them
+    machine.select_option("M2")  # the second machine: its three runs
+    second = [r for r in rows if r["machine"] == "M2"]
+    assert sorted(r["pipeline"] for r in second) == sorted(SECOND)
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length === n",
+        arg=["figure.mb-chart g.mark-symbol.role-mark path", len(second)],
+    )
+    machine.select_option("all")
     assert _points(figure).count() == len(rows)
+
+
+def test_the_machines_are_side_by_side(opened):
+    page, _ = opened
+    assert page.locator("h3", has_text="Across machines").count() == 1
+    table, col = _table(page, "fit s M2")
+    assert sorted(t for t in _column(table, col) if t != "n/a") != []
+    agree, verdict = _table(page, "verdict")
+    assert set(_column(agree, verdict)) == {"identical"}
+    assert len(_column(agree, verdict)) == len(SECOND)
 
 
 def test_without_javascript_the_page_is_the_static_one(browser, page_path):
