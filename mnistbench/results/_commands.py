@@ -41,7 +41,7 @@ COMMAND_SCHEMA: dict[str, type] = {
 
 def command_text(argv: Sequence[str], prog: str = "mnistbench") -> str:
     """``prog`` and ``argv`` as one line a POSIX shell runs as they were."""
-    return shlex.join([prog, *argv])
+    return shlex.join([prog, *map(str, argv)])
 
 
 def append_command(out: str | os.PathLike, row: dict) -> None:
