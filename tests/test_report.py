@@ -167,3 +167,24 @@ def test_names_from_the_data_stay_text_in_every_output(tmp_path, monkeypatch):
     html = made.html.read_text()
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
     parse(made.html)
+
+
+def test_a_pipeline_run_at_two_training_sizes_gets_scaling_curves(tmp_path):
+    from mnistbench.jobs import use_job_server
+
+    use_job_server(True)
+    for size in (300, 900):
+        runner.run(
+            ["knn"],
+            datasets=["mnist-sample"],
+            train_size=size,
+            out=tmp_path,
+            plots=False,
+        )
+    made = report.build(tmp_path)
+    md = made.markdown.read_text()
+    assert "### Scaling with the training set" in md
+    assert "mnist-sample-scaling.png" in md and "| knn |" in md
+    html = made.html.read_text()
+    # the interactive curves: two points of knn, at 300 and 900 training images
+    assert '"n_train":300' in html and '"n_train":900' in html
