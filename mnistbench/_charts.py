@@ -77,6 +77,12 @@ _HEATMAP = (
 )  # fmt: skip
 
 
+def _run_tooltip(*extra) -> list:
+    """What hovering one run shows: what it was, where it ran, then ``extra``."""
+    names = ("pipeline", "seed", "params", "engine", "machine")
+    return [*(alt.Tooltip(f"{name}:N") for name in names), *extra]
+
+
 def tradeoff_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
     """Accuracy against fit time (log scale), one point per run.
 
@@ -110,15 +116,10 @@ def tradeoff_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
         x=alt.X("fit_s:Q", scale=alt.Scale(type="log"), title="fit time (s, log)"),
         y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False), title="accuracy"),
         color=_pipeline_color(frame),
-        tooltip=[
-            alt.Tooltip("pipeline:N"),
-            alt.Tooltip("seed:N"),
-            alt.Tooltip("params:N"),
-            alt.Tooltip("engine:N"),
-            alt.Tooltip("machine:N"),
+        tooltip=_run_tooltip(
             alt.Tooltip("accuracy:Q", format=".4f"),
             alt.Tooltip("fit_s:Q", title="fit (s)", format=",.3~r"),
-        ],
+        ),
     )
     others = (
         alt.Chart()
@@ -192,15 +193,10 @@ def curves_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
             x=x,
             y=alt.Y("accuracy:Q"),
             color=color,
-            tooltip=[
-                alt.Tooltip("pipeline:N"),
-                alt.Tooltip("seed:N"),
-                alt.Tooltip("params:N"),
-                alt.Tooltip("engine:N"),
-                alt.Tooltip("machine:N"),
+            tooltip=_run_tooltip(
                 alt.Tooltip("n_train:Q", title="training images", format=","),
                 alt.Tooltip("accuracy:Q", format=".4f"),
-            ],
+            ),
         )
     )
     layered = alt.layer(
