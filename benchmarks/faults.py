@@ -468,6 +468,64 @@ def full_disk_report(tmp: Path) -> Outcome:
     )
 
 
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` (relative path -> bytes), lock files and
+    the disk filler left out."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock") and p.name != "filler"
+    }
+
+
+@case("full disk: a merge into a folder with no room for it", root=True)
+def full_disk_merge(tmp: Path) -> Outcome:
+    other = tmp / "other"
+    proc = mnistbench("run", "knn", "logreg", *SAMPLE, "--seed", "1", "--out", other)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the set-up run failed: {said(proc)}")
+    with small_disk(tmp / "disk", kib=8192) as disk:
+        out = disk / "merged"
+        first_run(out)
+        before = snapshot(out)
+        filler = fill(disk, leave_blocks=2)  # not the new leaderboard
+        proc = mnistbench("merge", other, "--out", out)
+        line = error_line(proc) or ""
+        after = snapshot(out)
+        hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+        filler.unlink()
+    ok = line.startswith(f"Error: no space left on {disk} writing {out}")
+    ok = ok and after == before and not hidden
+    return Outcome(
+        "one line naming the file, exit 2; the merged folder as it was, byte for "
+        "byte, no staging folder left",
+        f"{line or said(proc)}; unchanged: {after == before}; left: {hidden or 'none'}",
+        ok,
+    )
+
+
+@case("merge into, and publish into, a read-only folder", root=True)
+def ro_merge_publish(tmp: Path) -> Outcome:
+    a, out, shelf = tmp / "a", tmp / "out", tmp / "shelf"
+    first_run(a)
+    first_run(out, "logreg")
+    shelf.mkdir()
+    before = snapshot(out)
+    with read_only(out), read_only(shelf):
+        merged = mnistbench("merge", a, "--out", out)
+        published = mnistbench("publish", a, "--zip", shelf / "a.zip")
+    lines = [error_line(merged) or "", error_line(published) or ""]
+    ok = all(
+        f"read-only file system ({p})" in line for p, line in zip((out, shelf), lines)
+    )
+    ok = ok and snapshot(out) == before and not any(shelf.iterdir())
+    return Outcome(
+        "one line each naming the folder, exit 2; nothing written",
+        f"merge: {lines[0] or said(merged)}; publish: {lines[1] or said(published)}",
+        ok,
+    )
+
+
 # --- 2, 11. leaderboards edited by hand ---------------------------------------------
 
 
@@ -714,13 +772,15 @@ def inert_outputs(tmp: Path) -> Outcome:
     md = (tmp / "h" / "report.md").read_text() if rep.returncode == 0 else ""
     html = (tmp / "h" / "report.html").read_text() if rep.returncode == 0 else ""
     ok = not formulas and run.returncode == 0 and rep.returncode == 0
-    ok = ok and "<script" not in md and "<script" not in html
+    # the page's own scripts are inline; the class name must stay text
+    hostile = "<script>alert(1)"
+    ok = ok and "<script" not in md and hostile not in html
     return Outcome(
         "every CSV cell neutralised; names escaped in report.md and report.html; "
         "figures drawn (a name with $ is no formula)",
         f"compare CSV formula cells: {formulas or 'none'}; run {said(run)[:50]}; "
         f"report {said(rep)[:40]}; <script in md: {'<script' in md}, "
-        f"in html: {'<script' in html}",
+        f"{hostile} in html: {hostile in html}",
         ok,
     )
 

@@ -84,9 +84,17 @@ def merge(inputs, out, keep, copy, no_plots, data_home) -> None:
         )
     say(f"predictions: {done.linked} file(s) hard-linked, {done.copied} copied")
     if done.rows_added and not no_plots:
+        from mnistbench._io import WriteError
         from mnistbench.plots import redraw_folder
 
-        drawn, skipped = redraw_folder(out, data_home=data_home)
+        try:
+            drawn, skipped = redraw_folder(out, data_home=data_home)
+        except WriteError as exc:
+            raise WriteError(
+                f"{exc}; the rows are merged into {out}, only its plots/ figures "
+                f"are missing (`mnistbench report --out {out}` draws the report's "
+                "once there is room)"
+            ) from None
         say(f"plots: {len(drawn)} figure(s) drawn in {out}/plots/")
         for name, why in skipped.items():
             say(f"plots of {name} not drawn ({why})")
