@@ -228,14 +228,25 @@ def heatmap_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
         (columns), coloured and labelled by the mean accuracy over the
         selected rows; a fourth selector picks one severity or all.
     """
-    frame = _checked(points, _HEATMAP, dataset, "heatmap_chart")
+    hover = tuple(c for c in ("seed", "params") if c in points)
+    frame = _checked(points, _HEATMAP + hover, dataset, "heatmap_chart")
     frame = frame[frame["accuracy"].notna()]
     frame = frame.assign(severity=frame["severity"].map(_label))
-    # Sums and counts, so that the chart's mean is over rows, not over cells.
+    # Sums and counts, so that the chart's mean is over rows, not over cells;
+    # the seeds and params of each cell's runs, as text, for hovering.
     keys = ["dataset", "pipeline", "corruption", "severity", "engine", "machine"]
+    frame = frame.assign(
+        seed=frame.get("seed", ""),
+        params=frame.get("params", ""),
+    )
     cells = (
-        frame.groupby(keys, sort=False)["accuracy"]
-        .agg(acc_sum="sum", n="count")
+        frame.groupby(keys, sort=False)
+        .agg(
+            acc_sum=("accuracy", "sum"),
+            n=("accuracy", "count"),
+            seeds=("seed", _joined),
+            params=("params", _joined),
+        )
         .reset_index()
     )
     cells["acc_sum"] = cells["acc_sum"].map(lambda v: round(float(v), 5))
@@ -253,6 +264,10 @@ def heatmap_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
             alt.Tooltip("corruption:N"),
             alt.Tooltip("accuracy:Q", title="mean accuracy", format=".4f"),
             alt.Tooltip("n:Q", title="runs"),
+            alt.Tooltip("seeds:N", title="seed"),
+            alt.Tooltip("params:N"),
+            alt.Tooltip("engine:N"),
+            alt.Tooltip("machine:N"),
         ],
     )
     rect = base.mark_rect().encode(
@@ -269,14 +284,32 @@ def heatmap_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
         alt.layer(rect, text, data=alt.Data(values=_records(cells, list(cells))))
         .transform_filter(picks.where)
         .transform_aggregate(
-            acc_sum="sum(acc_sum)", n="sum(n)", groupby=["pipeline", "corruption"]
+            acc_sum="sum(acc_sum)",
+            n="sum(n)",
+            seeds="max(seeds)",
+            params="max(params)",
+            engines="distinct(engine)",
+            engine_one="max(engine)",
+            machines="distinct(machine)",
+            machine_one="max(machine)",
+            groupby=["pipeline", "corruption"],
         )
-        .transform_calculate(accuracy="datum.acc_sum / datum.n")
+        .transform_calculate(
+            accuracy="datum.acc_sum / datum.n",
+            engine="datum.engines > 1 ? datum.engines + ' engines' : datum.engine_one",
+            machine="datum.machines > 1 ? datum.machines + ' machines' : "
+            "datum.machine_one",
+        )
         .transform_joinaggregate(lo="min(accuracy)", hi="max(accuracy)")
         .add_params(*picks.params)
         .properties(width=WIDTH, height=alt.Step(20))
     )
     return layered
+
+
+def _joined(values: pd.Series) -> str:
+    """A cell's values as one text: ``0, 1, 2``."""
+    return ", ".join(str(v) for v in sorted(set(values), key=str))
 
 
 class _Picks:
