@@ -11,7 +11,7 @@ from _tables_registry import TableError, register
 from _tables_runs import _test_labels
 
 from mnistbench import results
-from mnistbench._report_machines import agreement, machine_names
+from mnistbench._report_machines import agreement, machine_rows
 
 #: The committed merge: Fashion-MNIST's core suite on an AMD EPYC and an
 #: Intel Xeon (``results/README.md`` gives the commands).
@@ -23,8 +23,7 @@ def machines_agreement(root: Path) -> str:
     """One row per job run on both machines, pipelines and seeds in order."""
     folder = root / MERGED
     board = results.read_leaderboard(folder)
-    ok = board[(board["status"] == "ok") & (board["dataset"] == "fashion-mnist")]
-    ok = ok.assign(machine=machine_names(board).loc[ok.index])
+    ok = machine_rows(board, "fashion-mnist")
     if ok["machine"].nunique() < 2:
         raise TableError(f"{MERGED} holds the rows of fewer than two machines")
     y_test = _test_labels("fashion-mnist", board)

@@ -228,28 +228,7 @@ def heatmap_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
         (columns), coloured and labelled by the mean accuracy over the
         selected rows; a fourth selector picks one severity or all.
     """
-    hover = tuple(c for c in ("seed", "params") if c in points)
-    frame = _checked(points, _HEATMAP + hover, dataset, "heatmap_chart")
-    frame = frame[frame["accuracy"].notna()]
-    frame = frame.assign(severity=frame["severity"].map(_label))
-    # Sums and counts, so that the chart's mean is over rows, not over cells;
-    # the seeds and params of each cell's runs, as text, for hovering.
-    keys = ["dataset", "pipeline", "corruption", "severity", "engine", "machine"]
-    frame = frame.assign(
-        seed=frame.get("seed", ""),
-        params=frame.get("params", ""),
-    )
-    cells = (
-        frame.groupby(keys, sort=False)
-        .agg(
-            acc_sum=("accuracy", "sum"),
-            n=("accuracy", "count"),
-            seeds=("seed", _joined),
-            params=("params", _joined),
-        )
-        .reset_index()
-    )
-    cells["acc_sum"] = cells["acc_sum"].map(lambda v: round(float(v), 5))
+    cells = _heatmap_cells(points, dataset)
     severities = sorted(set(cells["severity"]), key=_severity_order)
     picks = _Picks(cells, dataset, severities=severities)
     pipelines = list(dict.fromkeys(cells["pipeline"]))
@@ -305,6 +284,34 @@ def heatmap_chart(points: pd.DataFrame, dataset: str) -> alt.LayerChart:
         .properties(width=WIDTH, height=alt.Step(20))
     )
     return layered
+
+
+def _heatmap_cells(points: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The heatmap's rows: per pipeline, set, severity, engine and machine,
+    the sum and count of the accuracies (so that the chart's mean is over
+    runs, not over cells) and the runs' seeds and params, as text, for
+    hovering."""
+    hover = tuple(c for c in ("seed", "params") if c in points)
+    frame = _checked(points, _HEATMAP + hover, dataset, "heatmap_chart")
+    frame = frame[frame["accuracy"].notna()]
+    frame = frame.assign(
+        severity=frame["severity"].map(_label),
+        seed=frame.get("seed", ""),
+        params=frame.get("params", ""),
+    )
+    keys = ["dataset", "pipeline", "corruption", "severity", "engine", "machine"]
+    cells = (
+        frame.groupby(keys, sort=False)
+        .agg(
+            acc_sum=("accuracy", "sum"),
+            n=("accuracy", "count"),
+            seeds=("seed", _joined),
+            params=("params", _joined),
+        )
+        .reset_index()
+    )
+    cells["acc_sum"] = cells["acc_sum"].map(lambda v: round(float(v), 5))
+    return cells
 
 
 def _joined(values: pd.Series) -> str:

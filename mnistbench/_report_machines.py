@@ -19,17 +19,15 @@ from mnistbench import compare, results
 from mnistbench._doc import Doc
 from mnistbench._doc import fmt as _fmt
 
-__all__ = ["agreement", "machine_names", "machines_section", "per_machine_times"]
+__all__ = ["agreement", "machine_rows", "machines_section", "per_machine_times"]
 
 
-def machine_names(board: pd.DataFrame) -> pd.Series:
-    """:func:`mnistbench.results.machine_names`."""
-    return results.machine_names(board)
-
-
-def _ok(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+def machine_rows(board: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """``dataset``'s ok rows, each with the short name of its ``machine``
+    (``M1``, ``M2``... as :func:`mnistbench.results.machine_names` names
+    the machines of the whole ``board``)."""
     ok = board[(board["status"] == "ok") & (board["dataset"] == dataset)]
-    return ok.assign(machine=machine_names(board).loc[ok.index])
+    return ok.assign(machine=results.machine_names(board).loc[ok.index])
 
 
 def per_machine_times(ok: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +38,7 @@ def per_machine_times(ok: pd.DataFrame) -> pd.DataFrame:
         compare.pipeline_label(p, e) for p, e in zip(ok["pipeline"], ok["engine"])
     ]
     ok = ok.assign(label=labels)
-    names = sorted(set(ok["machine"]), key=lambda m: int(m[1:]))
+    names = sorted(set(ok["machine"]), key=results.machine_number)
     table = pd.DataFrame({"pipeline": list(dict.fromkeys(ok["label"]))})
     grouped = ok.groupby(["label", "machine"])
     fit = grouped["fit_s"].median()
@@ -81,7 +79,9 @@ def agreement(out, ok: pd.DataFrame, y_test: np.ndarray) -> pd.DataFrame:
     for key, group in latest.groupby("job_key", sort=False):
         if group["machine"].nunique() < 2:
             continue
-        group = group.sort_values("machine", key=lambda s: s.str[1:].astype(int))
+        group = group.sort_values(
+            "machine", key=lambda s: s.map(results.machine_number)
+        )
         for (_, a), (_, b) in itertools.combinations(group.iterrows(), 2):
             preds = [
                 compare.load_prediction(
@@ -136,7 +136,7 @@ def _definitions(a, b) -> str:
 def machines_section(doc: Doc, r) -> None:
     """Where a dataset's rows ran on more than one machine: the machines,
     each one's times, and whether the same jobs agreed across them."""
-    ok = _ok(r.board, r.name)
+    ok = machine_rows(r.board, r.name)
     if ok["machine"].nunique() < 2:
         return
     doc.heading("Across machines", 3)

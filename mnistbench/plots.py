@@ -215,14 +215,10 @@ def save_dataset_plots(
     ``summary=False`` leaves out ``accuracy-vs-time.png``.
     """
     from mnistbench.compare import load_predictions
-    from mnistbench.results import best_rows
 
-    best = best_rows(board, dataset.name)
+    best = _best_labelled(board, dataset.name)
     folder = make_folder(Path(out) / "plots" / dataset.name)
     written = []
-    best = best.assign(
-        label=list(map(pipeline_label, best["pipeline"], best["engine"]))
-    )
     drawn = best
     if only is not None:
         pairs = set(only)
@@ -262,18 +258,19 @@ def redraw_plots(out: Path, board: pd.DataFrame, dataset) -> list[Path]:
     ``accuracy-vs-time-M1.png``... per machine instead, since times of two
     machines do not belong in one figure. Figures of an earlier drawing that
     no longer apply (the one across machines) are removed."""
-    from mnistbench.results import machine_names
+    from mnistbench.results import machine_names, machine_number
 
-    written = save_dataset_plots(out, board, dataset, summary=False)
     rows = board[board["dataset"] == dataset.name]
     names = machine_names(board).loc[rows.index]
+    one = names.nunique() < 2
+    written = save_dataset_plots(out, board, dataset, summary=one)
+    if one:
+        return written
     folder = Path(out) / "plots" / dataset.name
-    if names.nunique() < 2:
-        return written + save_dataset_plots(out, board, dataset, only=())
     stale = folder / "accuracy-vs-time.png"
     if stale.exists():
         stale.unlink()
-    for name in sorted(set(names), key=lambda m: int(m[1:])):
+    for name in sorted(set(names), key=machine_number):
         best = _best_labelled(rows[names == name], dataset.name)
         fig = accuracy_vs_time_figure(
             best,
@@ -291,16 +288,14 @@ def redraw_folder(out: str | Path, data_home=None) -> tuple[list[Path], dict[str
     test labels from the folder's archived test set (a published archive)
     or the data home, never downloaded. Returns the figures drawn and, per
     dataset that could not be drawn, why."""
-    from mnistbench import data, results
+    from mnistbench import results
     from mnistbench.exceptions import MnistbenchError
 
     board = results.read_leaderboard(out)
     drawn, skipped = [], {}
     for name in dict.fromkeys(board.loc[board["status"] == "ok", "dataset"]):
         try:
-            ds = results.archived_dataset(out, name) or data.load(
-                name, data_home=data_home, download=False
-            )
+            ds = results.dataset_of([out], name, data_home=data_home, download=False)
         except MnistbenchError as exc:
             skipped[name] = str(exc).split(";")[0]
             logger.warning("plots of %s not drawn: %s", name, skipped[name])

@@ -41,7 +41,7 @@ from mnistbench.results._commands import COMMANDS
 from mnistbench.results._read import read_leaderboard
 from mnistbench.results._robustness import ROBUSTNESS, read_robustness
 from mnistbench.results._schema import LEADERBOARD
-from mnistbench.results._testsets import archived_dataset, save_test_set
+from mnistbench.results._testsets import dataset_of, save_test_set
 from mnistbench.results._trials import REFITS, TRIALS
 
 __all__ = ["PR_LIMIT", "PublishError", "Published", "pr_markdown", "publish"]
@@ -232,7 +232,7 @@ def _test_set(out: Path, ok: pd.DataFrame, name: str, data_home) -> data.Dataset
         )
     sha = hashes[0] if hashes else None
     try:
-        ds = archived_dataset(out, name, sha) or data.load(name, data_home=data_home)
+        ds = dataset_of([out], name, sha, data_home=data_home)
     except MnistbenchError as exc:
         raise PublishError(
             f"cannot load {name}, whose test set the archive needs: {exc}"

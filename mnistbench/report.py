@@ -28,11 +28,10 @@ from mnistbench._doc import fmt as _fmt
 from mnistbench._doc import slug as _slug
 from mnistbench._io import WriteError, check_writable
 from mnistbench._report_figures import scaling_section, tradeoff_section
-from mnistbench._report_machines import machine_names, machines_section
+from mnistbench._report_machines import machines_section
 from mnistbench._report_robustness import robustness_section
 from mnistbench._report_tuning import tuning_section
 from mnistbench.exceptions import MnistbenchError
-from mnistbench.results._testsets import archived_dataset
 
 __all__ = ["Report", "ReportError", "build"]
 
@@ -153,7 +152,7 @@ def build(
         "comparison uses the test-set predictions they kept."
     )
     for name in chosen:
-        ds = archived_dataset(out, name) or data.load(name, data_home=data_home)
+        ds = results.dataset_of([out], name, data_home=data_home)
         _dataset_section(doc, out, board, ds, data_home)
     doc.save(html_path, md_path)
     logger.info("report: %s and %s (%d figures)", html_path, md_path, len(doc.figures))
@@ -190,7 +189,7 @@ class _Results:
     def machines(self) -> list[str]:
         """The machines of this dataset's ok rows (one name if one)."""
         ok = (self.board["status"] == "ok") & (self.board["dataset"] == self.name)
-        return sorted(set(self.machine[ok]), key=lambda m: int(m[1:]))
+        return sorted(set(self.machine[ok]), key=results.machine_number)
 
     def summary_of(self, machine: str) -> pd.DataFrame:
         """:func:`compare.seed_summary` of one machine's rows."""
@@ -209,11 +208,11 @@ def _dataset_section(
     order = [label for label in summary["label"] if label in predictions]
     predictions = {label: predictions[label] for label in order}
     rows = rows.set_index("label").loc[order].reset_index()
-    machine = machine_names(board)
-    results = _Results(ds, board, summary, rows, predictions, out, data_home, machine)
+    machine = results.machine_names(board)
+    gathered = _Results(ds, board, summary, rows, predictions, out, data_home, machine)
     doc.heading(f"{name} ({len(ds.y_test):,} test images)", 2, anchor=name)
     for section in _SECTIONS:
-        section(doc, results)
+        section(doc, gathered)
 
 
 def _leaderboard(doc: Doc, r: _Results) -> None:
@@ -426,12 +425,9 @@ def _environment(doc: Doc, r: _Results) -> None:
             for p, e, sid in zip(ok["pipeline"], ok["engine"], ok["search_id"])
         ]
     )
-    env = compare.environment_table(ok.sort_values(["pipeline", "engine", "seed"]))
-    env.insert(
-        2,
-        "machine",
-        r.machine.loc[ok.sort_values(["pipeline", "engine", "seed"]).index].to_numpy(),
-    )
+    ok = ok.sort_values(["pipeline", "engine", "seed"])
+    env = compare.environment_table(ok)
+    env.insert(2, "machine", r.machine.loc[ok.index].to_numpy())
     doc.table(env.astype(object).fillna("n/a").replace("", "n/a"), interactive=True)
     doc.para(
         "n/a: not recorded by the mnistbench version that ran the row (worker "

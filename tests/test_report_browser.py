@@ -18,7 +18,6 @@ import pytest
 from mnistbench import compare, plots, report, results
 from mnistbench._charts import tradeoff_chart
 from mnistbench._doc import Doc
-from mnistbench._report_machines import machine_names
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install .[test])"
@@ -69,7 +68,7 @@ def _page_built_here(folder: Path) -> Path:
             "seed": ok["seed"],
             "params": ok["params"],
             "engine": ok["engine"],
-            "machine": machine_names(board).loc[ok.index],
+            "machine": results.machine_names(board).loc[ok.index],
             "accuracy": ok["accuracy"],
             "fit_s": ok["fit_s"],
             "pareto": compare.pareto_front(ok["accuracy"], ok["fit_s"]),

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mnistbench import data, results
+from mnistbench import results
 from mnistbench.exceptions import MnistbenchError
-from mnistbench.results._testsets import archived_dataset
 
 __all__ = [
     "JOB_COLUMNS",
@@ -224,21 +223,16 @@ class TestLabels:
         self.folders = tuple(folders)
         self.loaded: dict[str, np.ndarray] = {}
 
-    def _load(self, name: str, sha256) -> data.Dataset:
-        wanted = sha256 if isinstance(sha256, str) else None
-        for folder in self.folders:
-            ds = archived_dataset(folder, name, wanted)
-            if ds is not None:
-                return ds
-        return data.load(name, data_home=self.data_home)
-
     def get(self, name: str, n_test, sha256) -> np.ndarray:
         """``name``'s test labels, which must be those the rows were scored
         on: ``n_test`` of them, of the dataset with content hash ``sha256``
         (where the rows recorded one)."""
         if name not in self.loaded:
             try:
-                ds = self._load(name, sha256)
+                wanted = sha256 if isinstance(sha256, str) else None
+                ds = results.dataset_of(
+                    self.folders, name, wanted, data_home=self.data_home
+                )
             except MnistbenchError as exc:
                 raise CompareError(
                     f"cannot load the test labels of {name}: {exc}"

@@ -29,6 +29,7 @@ from mnistbench.results._machines import (
     machine_label,
     machine_labels,
     machine_names,
+    machine_number,
     machines,
 )
 from mnistbench.results._merge import KEEP, MergeError, MergeSummary, merge
@@ -61,6 +62,7 @@ from mnistbench.results._testsets import (
     TESTSETS,
     archived_dataset,
     archived_path,
+    dataset_of,
     save_test_set,
 )
 from mnistbench.results._trials import (
@@ -106,10 +108,12 @@ __all__ = [
     "archived_dataset",
     "archived_path",
     "best_rows",
+    "dataset_of",
     "command_text",
     "machine_label",
     "machine_labels",
     "machine_names",
+    "machine_number",
     "machines",
     "merge",
     "ok_keys",

@@ -15,6 +15,7 @@ __all__ = [
     "machine_label",
     "machine_labels",
     "machine_names",
+    "machine_number",
     "machines",
 ]
 
@@ -80,3 +81,8 @@ def machine_names(frame: pd.DataFrame) -> pd.Series:
     named = machines(frame)
     short = dict(zip(named["label"], named["machine"]))
     return machine_labels(frame).map(short)
+
+
+def machine_number(name: str) -> int:
+    """The number of a short machine name, ``M12`` -> 12: what orders them."""
+    return int(name[1:])

@@ -1,6 +1,6 @@
 """A dataset's test set kept inside a results folder: ``testsets/NAME.npz``.
 
-A published archive (:func:`mnistbench.results.publish`) carries the test set
+A published archive (:func:`mnistbench.publish.publish`) carries the test set
 of every dataset its rows were scored on, so that its report and comparisons
 are checked with nothing else: no dataset cache, no network. The file holds
 the test images as 8-bit pixels (``uint8``, or ``float32`` in [0, 1] for
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,9 @@ from mnistbench.exceptions import DataError
 __all__ = [
     "TESTSETS",
     "archived_dataset",
-    "save_test_set",
     "archived_path",
+    "dataset_of",
+    "save_test_set",
 ]
 
 #: The folder of a results folder that holds its archived test sets.
@@ -188,3 +190,29 @@ def archived_dataset(
         image_shape=(height, width),
         sha256=stored,
     )
+
+
+def dataset_of(
+    folders: Sequence[str | os.PathLike],
+    name: str,
+    sha256: str | None = None,
+    *,
+    data_home=None,
+    download: bool = True,
+) -> data.Dataset:
+    """``name`` as the rows of ``folders`` were scored on it: the test set
+    the first of them keeps (:func:`archived_dataset`, checked against
+    ``sha256`` where given), else the dataset loaded from the data home
+    (:func:`mnistbench.data.load`, downloaded if ``download``).
+
+    Raises
+    ------
+    DataError, UnknownDatasetError, DownloadError
+        An archived test set that is damaged or not ``sha256``'s, or a
+        dataset that cannot be loaded.
+    """
+    for folder in folders:
+        ds = archived_dataset(folder, name, sha256)
+        if ds is not None:
+            return ds
+    return data.load(name, data_home=data_home, download=download)
