@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
 from mnistbench import data
-from mnistbench.augmentation import TRANSFORMS, Augmented, augment
+from mnistbench.augmentation import ROTATE_DEGREES, TRANSFORMS, Augmented, augment
 from mnistbench.decomposition import PCA
 from mnistbench.svm import SVC as BlasSVC
 
@@ -51,6 +51,26 @@ def test_copies_are_the_mirror_and_the_one_pixel_shifts():  # and diagonal ones
     assert np.array_equal(X, images.reshape(2, -1))  # the input is untouched
 
 
+def test_rotate_turns_each_image_both_ways_about_its_centre(sample):
+    from scipy import ndimage
+
+    X, _ = sample
+    X = X[:20]
+    turned = augment(X, ("rotate",))
+    assert len(turned) == 2 and all(c.dtype == np.float32 for c in turned)
+    for copy, degrees in zip(turned, (ROTATE_DEGREES, -ROTATE_DEGREES)):
+        for image, got in zip(X.reshape(-1, 28, 28), copy.reshape(-1, 28, 28)):
+            want = ndimage.rotate(
+                image, degrees, reshape=False, order=1, mode="grid-constant"
+            )
+            np.testing.assert_allclose(got, want, atol=1e-6)
+    # ink is kept: digits sit well inside the frame
+    np.testing.assert_allclose(turned[0].sum(1), X.sum(1), rtol=0.01)
+    # turned back, an image is itself but for the blur of two interpolations
+    back = augment(turned[0], ("rotate",))[1]
+    assert np.abs(back - X).mean() < 0.05 < np.abs(turned[0] - X).mean()
+
+
 class _Memory(KNeighborsClassifier):
     """1-NN that also keeps the bytes of every row it was fitted on."""
 
@@ -71,7 +91,7 @@ def test_cross_validation_never_trains_on_copies_of_validation_images(sample):
         cv["estimator"], cv["indices"]["train"], cv["indices"]["test"]
     ):
         seen = fitted.estimator_.seen_
-        assert fitted.n_augmented_ == (1 + 1 + 4 + 4 + 4 + 4) * len(train)
+        assert fitted.n_augmented_ == (1 + 1 + 4 + 4 + 4 + 4 + 2) * len(train)
         assert {r.tobytes() for r in X[train]} <= seen
         for copy in augment(X[train], names):
             assert {r.tobytes() for r in copy} <= seen
@@ -111,7 +131,7 @@ def test_test_time_augmentation_averages_the_decision_function(sample):
     "params, message",
     [
         ({"train": "flip"}, "train must be a tuple of transformation names"),
-        ({"test": ("rotate",)}, "test: unknown transformation 'rotate'"),
+        ({"test": ("turn",)}, "test: unknown transformation 'turn'"),
         ({"image_shape": (5, 5)}, "does not fit 784 features"),
     ],
 )

@@ -71,10 +71,17 @@ def test_run_a_group(runner, tmp_path):
     ("args", "needles"),
     [
         (["run", "cnn"], ["unknown pipeline 'cnn'", "logreg"]),
-        (["run"], ["no pipeline given", "--all", "--group (core, sota, sota-plus)"]),
+        (
+            ["run"],
+            [
+                "no pipeline given",
+                "--all",
+                "--group (core, sota, sota-plus, sota-long)",
+            ],
+        ),
         (
             ["run", "--group", "cnns"],
-            ["unknown pipeline group 'cnns'", "core, sota, sota-plus"],
+            ["unknown pipeline group 'cnns'", "core, sota, sota-plus, sota-long"],
         ),
         (["run", "knn", "--all"], ["not both"]),
         (["run", "knn", "--n-jobs", "0"], ["--n-jobs must be a positive"]),

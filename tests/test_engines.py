@@ -348,9 +348,10 @@ def test_bench_engines_cli_needs_two_engines(tmp_path):
 
 @needs_sklearnex
 def test_sklearnex_reaches_into_augmented(tmp_path):
-    """The sota-plus pipelines wrap a pipeline in Augmented: what it fits is
-    converted (mnistbench's SVC is scikit-learn's, so sklearnex's replaces
-    it), the augmentation is kept, and ran_on names the converted steps."""
+    """The sota-plus and sota-long pipelines wrap a pipeline in Augmented:
+    what it fits is converted (mnistbench's SVC is scikit-learn's, so
+    sklearnex's replaces it), the augmentation is kept, and ran_on names the
+    converted steps."""
     import sklearnex.svm
 
     pipe = pipelines.get("hog_svm_flips")
@@ -361,8 +362,11 @@ def test_sklearnex_reaches_into_augmented(tmp_path):
     assert type(pipe.named_steps["clf"].estimator.named_steps["clf"]).__module__ == (
         "mnistbench.svm"
     )
+    augmented_pipelines = pipelines.available("sota-plus") + pipelines.available(
+        "sota-long"
+    )
     rows = runner.run(
-        ["hog_svm_flips", "hog_svm_flips_tta18", "hog_svm_shifts"],
+        augmented_pipelines,
         datasets=["mnist-sample"],
         train_size=600,
         engine="sklearnex",
@@ -370,8 +374,8 @@ def test_sklearnex_reaches_into_augmented(tmp_path):
         plots=False,
     ).rows.set_index("pipeline")
     assert (rows["status"] == "ok").all() and (rows["accuracy"] > 0.85).all()
-    for name in ("hog_svm_flips", "hog_svm_flips_tta18", "hog_svm_shifts"):
-        # HOG (and Deskew) are ours: cpu; the SVC ran in oneDAL; sklearnex's
-        # PCA may fall back on these inputs, and then says so
+    for name in augmented_pipelines:
+        # HOG, KMeansFeatures (and Deskew) are ours: cpu; the SVC ran in
+        # oneDAL; sklearnex's PCA may fall back on these inputs, and says so
         kind, _, places = rows.loc[name, "ran_on"].partition(":")
         assert kind == "clf" and {"cpu", "cpu-onedal"} <= set(places.split("+"))

@@ -17,6 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import mnistbench
 from mnistbench.augmentation import Augmented
 from mnistbench.decomposition import PCA, ComponentsWarning
+from mnistbench.patches import KMeansFeatures
 from mnistbench.preprocessing import HOG, Deskew, GrayLevels
 from mnistbench.svm import SVC
 
@@ -87,6 +88,10 @@ PIXEL_TRANSFORMERS = [
         pixels_per_cell=(1, 1),
         cells_per_block=(1, 1),
         block_norm="L1",
+    ),
+    # 1-pixel patches: normalised, each is 0, and k-means finds one shape
+    KMeansFeatures(
+        n_centroids=1, patch_size=1, pooling=1, n_patches=20, image_shape=(1, -1)
     ),
 ]
 

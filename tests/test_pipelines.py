@@ -17,6 +17,8 @@ from mnistbench.pipelines import STEPS, UnknownPipelineError
 BUILTIN = ["logreg", "svm", "rf", "knn", "pca_mlp"]
 SOTA = ["deskew_knn", "hog_knn", "deskew_svm", "hog_svm"]
 SOTA_PLUS = ["hog_svm_flips", "hog_svm_flips_tta18", "hog_svm_shifts"]
+SOTA_LONG = ["hog_kmeans_svm_flips", "hog_svm_rotations"]
+ALL = BUILTIN + SOTA + SOTA_PLUS + SOTA_LONG
 
 
 def _seeded(pipe):
@@ -38,12 +40,13 @@ def sample():
 
 
 def test_builtins_registered_first():
-    assert pipelines.available()[:12] == BUILTIN + SOTA + SOTA_PLUS
+    assert pipelines.available()[:14] == ALL
 
 
 def test_groups():
-    assert pipelines.groups()[:3] == ["core", "sota", "sota-plus"]
+    assert pipelines.groups()[:4] == ["core", "sota", "sota-plus", "sota-long"]
     assert pipelines.available("sota-plus") == SOTA_PLUS
+    assert pipelines.available("sota-long") == SOTA_LONG
     assert pipelines.available("core")[:5] == BUILTIN
     assert pipelines.available("sota") == SOTA
     assert pipelines.info("hog_svm").group == "sota"
@@ -53,7 +56,7 @@ def test_groups():
         pipelines.register("g", _custom, group="")
 
 
-@pytest.mark.parametrize("name", BUILTIN + SOTA + SOTA_PLUS)
+@pytest.mark.parametrize("name", ALL)
 def test_fits_a_slice_and_beats_chance_by_far(name, sample):
     X, y, X_test, y_test = sample
     pipe = pipelines.get(name)
@@ -62,14 +65,14 @@ def test_fits_a_slice_and_beats_chance_by_far(name, sample):
     assert _seeded(pipe).fit(X, y).score(X_test, y_test) > 0.75  # chance is 0.10
 
 
-@pytest.mark.parametrize("name", BUILTIN + SOTA + SOTA_PLUS)
+@pytest.mark.parametrize("name", ALL)
 def test_documented_with_an_anchor(name):
     doc = pipelines.describe(name)
     assert len(doc) > 200
     assert "LeCun" in doc or "Fashion-MNIST" in doc
 
 
-@pytest.mark.parametrize("name", BUILTIN + SOTA + SOTA_PLUS)
+@pytest.mark.parametrize("name", ALL)
 def test_sklearn_api_round_trips(name, sample):
     X, y, X_test, _ = sample
     pipe = pipelines.get(name)

@@ -46,8 +46,9 @@ __all__ = ["leaderboard", "run"]
 )
 @group_option(
     "Run every pipeline of this group (repeatable), e.g. sota: deskewing "
-    "and HOG features; sota-plus: augmented training images, minutes per fit "
-    "(see `mnistbench pipelines`)."
+    "and HOG features; sota-plus: augmented training images, minutes per fit; "
+    "sota-long: learned patch features and rotations, up to ten minutes per "
+    "seed (see `mnistbench pipelines`)."
 )
 @datasets_option(
     ("mnist",),

@@ -60,10 +60,13 @@ from mnistbench.pipelines._builtin import (
     deskew_knn,
     deskew_svm,
     hog_and_pixels,
+    hog_kmeans_and_pixels,
+    hog_kmeans_svm_flips,
     hog_knn,
     hog_svm,
     hog_svm_flips,
     hog_svm_flips_tta18,
+    hog_svm_rotations,
     hog_svm_shifts,
     knn,
     logreg,
@@ -100,6 +103,7 @@ __all__ = [
     "get",
     "groups",
     "hog_and_pixels",
+    "hog_kmeans_and_pixels",
     "info",
     "make",
     "register",
@@ -360,7 +364,7 @@ def groups() -> list[str]:
     --------
     >>> from mnistbench import pipelines
     >>> pipelines.groups()
-    ['core', 'sota', 'sota-plus']
+    ['core', 'sota', 'sota-plus', 'sota-long']
     """
     _load_plugins()
     return list(dict.fromkeys(entry.group for entry in _REGISTRY.values()))
@@ -570,6 +574,7 @@ for _group, _factories in (
     (DEFAULT_GROUP, (logreg, svm, rf, knn, pca_mlp)),
     ("sota", (deskew_knn, hog_knn, deskew_svm, hog_svm)),
     ("sota-plus", (hog_svm_flips, hog_svm_flips_tta18, hog_svm_shifts)),
+    ("sota-long", (hog_kmeans_svm_flips, hog_svm_rotations)),
 ):
     for _factory in _factories:
         _name = _factory.__name__
