@@ -86,7 +86,8 @@ html_static_path: list[str] = []
 # The guide's pages link to the committed results as they sit in the repository
 # (``../../results/...``), so that the links work where the pages are read on a
 # forge. On the site, a Markdown or HTML file becomes a download (the others are
-# already), a folder becomes its section of the results page, and
+# already), a folder (results/tuning/sota-long/ too) becomes its section of the
+# results page, and
 # results/README.md becomes that page.
 _REPO_LINK = re.compile(r"\]\((\.\./\.\./(?:results|mnistbench)/[^)\s#]*)(#[^)\s]*)?\)")
 
@@ -97,8 +98,11 @@ def _site_link(docname: str, match: re.Match[str]) -> str:
     results_page = "results.md" if docname.startswith("guide/") else "guide/results.md"
     if path.resolve() == (ROOT / "results" / "README.md"):
         return f"]({results_page}{anchor})"
-    if path.is_dir() and path.resolve().parent == (ROOT / "results"):
-        return f"]({results_page}#{path.name})"
+    if path.is_dir() and (ROOT / "results") in path.resolve().parents:
+        # the folder's heading there, "## tuning/sota-long/", as an anchor
+        folder = path.resolve().relative_to(ROOT / "results").as_posix()
+        anchor = re.sub(r"[^\w-]", "", folder)
+        return f"]({results_page}#{anchor})"
     if path.suffix in (".md", ".html"):  # MyST would look for a page of that name
         return f"](path:{target}{anchor})"
     return match.group(0)

@@ -32,9 +32,8 @@ def test_copies_are_the_mirror_and_the_one_pixel_shifts():  # and diagonal ones
     assert (right[:, :, 0] == 0).all()
     assert np.array_equal(left[:, :, :-1], images[:, :, 1:])
     assert (left[:, :, -1] == 0).all()
-    for copy, (r, c) in zip(
-        augment(X, ("diag",), (3, 4)), [(1, 1), (1, -1), (-1, 1), (-1, -1)]
-    ):
+    moves = [(1, 1), (1, -1), (-1, 1), (-1, -1), (2, 0), (-2, 0), (0, 2), (0, -2)]
+    for copy, (r, c) in zip(augment(X, ("diag", "shift2"), (3, 4)), moves, strict=True):
         # pixel (i, j) of the copy is pixel (i - r, j - c) of the image, or 0
         expected = np.zeros_like(images)
         rows, cols = slice(max(r, 0), 3 + min(r, 0)), slice(max(c, 0), 4 + min(c, 0))
@@ -91,7 +90,7 @@ def test_cross_validation_never_trains_on_copies_of_validation_images(sample):
         cv["estimator"], cv["indices"]["train"], cv["indices"]["test"]
     ):
         seen = fitted.estimator_.seen_
-        assert fitted.n_augmented_ == (1 + 1 + 4 + 4 + 4 + 4 + 2) * len(train)
+        assert fitted.n_augmented_ == (1 + 1 + 4 + 4 + 4 + 4 + 4 + 2) * len(train)
         assert {r.tobytes() for r in X[train]} <= seen
         for copy in augment(X[train], names):
             assert {r.tobytes() for r in copy} <= seen

@@ -231,7 +231,14 @@ def test_cuml_maps_every_builtin_estimator_or_keeps_it_on_the_cpu():
     """Runs without cuML: the table of what cuML replaces covers the suite."""
     from mnistbench.engines import cuml as _cuml
 
-    cpu_only = {"MLPClassifier", "StandardScaler", "GrayLevels", "Deskew", "HOG"}
+    cpu_only = {
+        "MLPClassifier",
+        "StandardScaler",
+        "GrayLevels",
+        "Deskew",
+        "HOG",
+        "KMeansFeatures",
+    }
     for name in pipelines.available():
         for est in engines._leaf_estimators(pipelines.get(name)):
             kind = type(est).__name__
