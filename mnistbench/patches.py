@@ -16,7 +16,7 @@ from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mnistbench.preprocessing import _PixelTransformer, image_shape
+from mnistbench.preprocessing import _PixelTransformer, _positive_int, image_shape
 
 __all__ = ["KMeansFeatures"]
 
@@ -28,11 +28,6 @@ CHUNK = 512
 # patches and flat directions are not blown up into noise.
 PATCH_VARIANCE_EPS = 0.01
 WHITEN_EPS = 0.1
-
-
-def _positive_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 class KMeansFeatures(ClassNamePrefixFeaturesOutMixin, _PixelTransformer):

@@ -104,6 +104,13 @@ class GrayLevels(OneToOneFeatureMixin, _PixelTransformer):
         return X
 
 
+def _positive_int(value, name: str) -> None:
+    """Raise ValueError, naming parameter ``name``, unless ``value`` is an
+    int (not a bool) of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
 def image_shape(n_features: int, shape=None) -> tuple[int, int]:
     """The (height, width) of images flattened to ``n_features`` values.
 
@@ -381,14 +388,7 @@ class HOG(ClassNamePrefixFeaturesOutMixin, _ImageTransformer):
         self.image_shape = image_shape
 
     def _check_params(self) -> None:
-        if (
-            isinstance(self.orientations, bool)
-            or not isinstance(self.orientations, (int, np.integer))
-            or self.orientations < 1
-        ):
-            raise ValueError(
-                f"orientations must be a positive int, got {self.orientations!r}"
-            )
+        _positive_int(self.orientations, "orientations")
         for name in ("pixels_per_cell", "cells_per_block"):
             value = getattr(self, name)
             if (
