@@ -369,9 +369,13 @@ def test_sklearnex_reaches_into_augmented(tmp_path):
     assert type(pipe.named_steps["clf"].estimator.named_steps["clf"]).__module__ == (
         "mnistbench.svm"
     )
-    augmented_pipelines = pipelines.available("sota-plus") + pipelines.available(
-        "sota-long"
-    )
+    # hog_svm_flips_tta18 fits as hog_svm_flips does: left out for time
+    augmented_pipelines = [
+        "hog_svm_flips",
+        "hog_svm_shifts",
+        "hog_kmeans_svm_flips",
+        "hog_svm_rotations",
+    ]
     rows = runner.run(
         augmented_pipelines,
         datasets=["mnist-sample"],
