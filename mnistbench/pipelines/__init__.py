@@ -57,6 +57,16 @@ from mnistbench._plugins import load_plugins
 from mnistbench.exceptions import MnistbenchError
 from mnistbench.pipelines._builtin import (
     STEPS,
+    knn,
+    logreg,
+    make,
+    pca_mlp,
+    rf,
+    svm,
+)
+from mnistbench.pipelines._builtin_spaces import SPACES
+from mnistbench.pipelines._hash import definition, fingerprint
+from mnistbench.pipelines._sota import (
     deskew_knn,
     deskew_svm,
     hog_and_pixels,
@@ -68,16 +78,8 @@ from mnistbench.pipelines._builtin import (
     hog_svm_flips_tta18,
     hog_svm_rotations,
     hog_svm_shifts,
-    knn,
-    logreg,
-    make,
-    pca_mlp,
-    rf,
-    svm,
 )
-from mnistbench.pipelines._hash import definition, fingerprint
 from mnistbench.pipelines._spaces import (
-    SPACES,
     NoSpaceError,
     SpaceError,
     check_space,
