@@ -235,20 +235,11 @@ def hog_kmeans_and_pixels(pixel_weight: float = 0.4, kmeans_weight: float = 0.03
     ``kmeans`` (``extract``, ``pca``) and ``pixels``, e.g.
     ``scale__kmeans__extract__n_centroids``.
     """
-    return FeatureUnion(
-        [
-            (
-                "hog",
-                Pipeline([("extract", HOG()), ("pca", PCA(n_components=100))]),
-            ),
-            (
-                "kmeans",
-                Pipeline(
-                    [("extract", KMeansFeatures()), ("pca", PCA(n_components=100))]
-                ),
-            ),
-            ("pixels", PCA(n_components=60)),
-        ],
+    union = hog_and_pixels(pixel_weight=pixel_weight)
+    hog, pixels = union.transformer_list
+    kmeans = Pipeline([("extract", KMeansFeatures()), ("pca", PCA(n_components=100))])
+    return union.set_params(
+        transformer_list=[hog, ("kmeans", kmeans), pixels],
         transformer_weights={
             "hog": 1.0,
             "kmeans": kmeans_weight,
