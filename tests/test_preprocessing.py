@@ -93,6 +93,28 @@ def test_deskew_leaves_an_upright_centred_image_alone():
     np.testing.assert_allclose(out.reshape(28, 28), image, atol=1e-6)
 
 
+def test_deskew_undoes_shifts_so_shifted_copies_add_nothing_after_it(digits):
+    # Deskew centres every image by its centre of mass: an image moved by
+    # whole pixels (ink left inside the frame) deskews to the same pixels.
+    # So Augmented's "shift" and "shift2" copies, ahead of a Deskew step
+    # (hog_svm_shifts, hog_svm_rotations), are the originals again; its
+    # "rotate" copies are not.
+    from mnistbench.augmentation import augment
+
+    deskew = Deskew().fit(digits)
+    original = deskew.transform(digits)
+
+    def unchanged(names):
+        return [
+            np.mean(np.abs(deskew.transform(copy) - original).max(axis=1) < 1e-5)
+            for copy in augment(digits, names)
+        ]
+
+    assert min(unchanged(("shift",))) >= 0.98  # measured 0.988-1.0
+    assert min(unchanged(("shift2",))) >= 0.9  # measured 0.906-0.998
+    assert max(unchanged(("rotate",))) == 0.0
+
+
 def test_deskew_keeps_blank_images_blank_and_batches_in_chunks(digits, monkeypatch):
     X = np.vstack([np.zeros((1, 784), np.float32), digits[:20]])
     whole = Deskew().fit_transform(X)
