@@ -269,17 +269,9 @@ def hog_kmeans_svm_flips() -> Pipeline:
     checked) and its best SVC on pixels at 0.897; LeCun's table: virtual
     SVMs at 0.56% MNIST error (DeCoste and Schölkopf 2002).
     """
-    return make(
-        clf=Augmented(
-            make(
-                scale=hog_kmeans_and_pixels(),
-                clf=SVC(C=10.0, kernel="rbf", gamma="scale", tol=1e-2, cache_size=2000),
-            ),
-            train=("flip", "shift"),
-            test=("flip", "shift", "diag", "flip_shift", "flip_diag"),
-            support_vectors=True,
-        )
-    )
+    pipe = hog_svm_flips_tta18()
+    pipe.set_params(clf__estimator__scale=hog_kmeans_and_pixels())
+    return pipe
 
 
 def hog_svm_rotations() -> Pipeline:
