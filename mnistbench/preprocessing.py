@@ -104,10 +104,19 @@ class GrayLevels(OneToOneFeatureMixin, _PixelTransformer):
         return X
 
 
+def _is_positive_int(value) -> bool:
+    """Whether ``value`` is an int (not a bool) of at least 1."""
+    return (
+        isinstance(value, (int, np.integer))
+        and not isinstance(value, bool)
+        and value >= 1
+    )
+
+
 def _positive_int(value, name: str) -> None:
     """Raise ValueError, naming parameter ``name``, unless ``value`` is an
     int (not a bool) of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not _is_positive_int(value):
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
@@ -394,12 +403,7 @@ class HOG(ClassNamePrefixFeaturesOutMixin, _ImageTransformer):
             if (
                 not isinstance(value, (tuple, list))
                 or len(value) != 2
-                or not all(
-                    isinstance(v, (int, np.integer))
-                    and not isinstance(v, bool)
-                    and v >= 1
-                    for v in value
-                )
+                or not all(map(_is_positive_int, value))
             ):
                 raise ValueError(f"{name} must be two positive ints, got {value!r}")
         if self.block_norm not in _BLOCK_NORMS:
