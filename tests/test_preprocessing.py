@@ -6,6 +6,7 @@ import pytest
 from scipy import ndimage
 
 from mnistbench import data, preprocessing
+from mnistbench.augmentation import augment
 from mnistbench.preprocessing import HOG, Deskew, image_shape
 
 
@@ -99,8 +100,6 @@ def test_deskew_undoes_shifts_so_shifted_copies_add_nothing_after_it(digits):
     # So Augmented's "shift" and "shift2" copies, ahead of a Deskew step
     # (hog_svm_shifts, hog_svm_rotations), are the originals again; its
     # "rotate" copies are not.
-    from mnistbench.augmentation import augment
-
     deskew = Deskew().fit(digits)
     original = deskew.transform(digits)
 
