@@ -1,6 +1,6 @@
 """mnistbench: classical machine learning on MNIST-style data, measured honestly."""
 
-__version__ = "0.18.0"
+__version__ = "0.19.0"
 
 from mnistbench.exceptions import MnistbenchError  # noqa: E402
 

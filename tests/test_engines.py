@@ -375,6 +375,7 @@ def test_sklearnex_reaches_into_augmented(tmp_path):
         "hog_svm_shifts",
         "hog_kmeans_svm_flips",
         "hog_svm_rotations",
+        "hog_svm_rotations_tta",
     ]
     rows = runner.run(
         augmented_pipelines,
@@ -388,5 +389,7 @@ def test_sklearnex_reaches_into_augmented(tmp_path):
     for name in augmented_pipelines:
         # HOG, KMeansFeatures (and Deskew) are ours: cpu; the SVC ran in
         # oneDAL; sklearnex's PCA may fall back on these inputs, and says so
-        kind, _, places = rows.loc[name, "ran_on"].partition(":")
-        assert kind == "clf" and {"cpu", "cpu-onedal"} <= set(places.split("+"))
+        steps = dict(s.split(":") for s in rows.loc[name, "ran_on"].split(","))
+        assert {"cpu", "cpu-onedal"} <= set(steps.pop("clf").split("+"))
+        # hog_svm_rotations_tta deskews ahead of Augmented, in a step of its own
+        assert steps == ({"scale": "cpu"} if name == "hog_svm_rotations_tta" else {})

@@ -17,7 +17,7 @@ from mnistbench.pipelines import STEPS, UnknownPipelineError
 BUILTIN = ["logreg", "svm", "rf", "knn", "pca_mlp"]
 SOTA = ["deskew_knn", "hog_knn", "deskew_svm", "hog_svm"]
 SOTA_PLUS = ["hog_svm_flips", "hog_svm_flips_tta18", "hog_svm_shifts"]
-SOTA_LONG = ["hog_kmeans_svm_flips", "hog_svm_rotations"]
+SOTA_LONG = ["hog_kmeans_svm_flips", "hog_svm_rotations", "hog_svm_rotations_tta"]
 ALL = BUILTIN + SOTA + SOTA_PLUS + SOTA_LONG
 
 
@@ -40,7 +40,7 @@ def sample():
 
 
 def test_builtins_registered_first():
-    assert pipelines.available()[:14] == ALL
+    assert pipelines.available()[: len(ALL)] == ALL
 
 
 def test_groups():
@@ -111,6 +111,25 @@ def test_preprocessing_beats_raw_pixels_on_real_digits(sample):
     assert score("deskew_knn") > score("knn") + 0.02
     assert score("deskew_svm") > score("svm") + 0.01
     assert score("hog_svm") > score("svm") + 0.02
+
+
+def test_test_time_shifts_are_new_views_only_after_deskewing(sample):
+    """hog_svm_rotations deskews inside Augmented, so each shifted test view
+    deskews back to the image and averaging over them changes nothing;
+    hog_svm_rotations_tta deskews first, so the shifted views are new."""
+    X, y, X_test, _ = sample
+    change = {}
+    for name in ("hog_svm_rotations", "hog_svm_rotations_tta"):
+        pipe = _seeded(pipelines.get(name)).set_params(
+            clf__train=("shift",), clf__test=()
+        )
+        pipe.fit(X, y)
+        augmented, views = pipe.named_steps["clf"], pipe[:-1].transform(X_test[:200])
+        alone = augmented.decision_function(views)
+        averaged = augmented.set_params(test=("shift",)).decision_function(views)
+        change[name] = np.abs(averaged - alone).mean() / np.abs(alone).mean()
+    assert change["hog_svm_rotations"] < 1e-4  # measured: 2e-6
+    assert change["hog_svm_rotations_tta"] > 0.02  # measured: 0.07
 
 
 def test_clf_c_means_the_same_everywhere():

@@ -77,6 +77,7 @@ from mnistbench.pipelines._sota import (
     hog_svm_flips,
     hog_svm_flips_tta18,
     hog_svm_rotations,
+    hog_svm_rotations_tta,
     hog_svm_shifts,
 )
 from mnistbench.pipelines._spaces import (
@@ -576,7 +577,7 @@ for _group, _factories in (
     (DEFAULT_GROUP, (logreg, svm, rf, knn, pca_mlp)),
     ("sota", (deskew_knn, hog_knn, deskew_svm, hog_svm)),
     ("sota-plus", (hog_svm_flips, hog_svm_flips_tta18, hog_svm_shifts)),
-    ("sota-long", (hog_kmeans_svm_flips, hog_svm_rotations)),
+    ("sota-long", (hog_kmeans_svm_flips, hog_svm_rotations, hog_svm_rotations_tta)),
 ):
     for _factory in _factories:
         _name = _factory.__name__
