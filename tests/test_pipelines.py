@@ -123,13 +123,13 @@ def test_test_time_shifts_are_new_views_only_after_deskewing(sample):
         pipe = _seeded(pipelines.get(name)).set_params(
             clf__train=("shift",), clf__test=()
         )
-        pipe.fit(X, y)
-        augmented, views = pipe.named_steps["clf"], pipe[:-1].transform(X_test[:200])
+        pipe.fit(X[::2], y[::2])
+        augmented, views = pipe.named_steps["clf"], pipe[:-1].transform(X_test[:100])
         alone = augmented.decision_function(views)
         averaged = augmented.set_params(test=("shift",)).decision_function(views)
         change[name] = np.abs(averaged - alone).mean() / np.abs(alone).mean()
-    assert change["hog_svm_rotations"] < 1e-4  # measured: 2e-6
-    assert change["hog_svm_rotations_tta"] > 0.02  # measured: 0.07
+    assert change["hog_svm_rotations"] < 1e-4  # measured: 1e-17
+    assert change["hog_svm_rotations_tta"] > 0.02  # measured: 0.06
 
 
 def test_clf_c_means_the_same_everywhere():

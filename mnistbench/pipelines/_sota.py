@@ -318,11 +318,12 @@ def hog_svm_rotations_tta() -> Pipeline:
     hog_svm_rotations. **The test set did not confirm that gain**: on
     mnist-sample's 1,000 test images it scores 0.9867 over three seeds,
     hog_svm_rotations 0.9897 (McNemar p = 0.34-0.77 on the three seeds:
-    neither is significantly better). A difference of 0.2 points needs more test images than that
-    (full MNIST has 10,000). Anchors: LeCun's table lists virtual SVMs
-    (degree-9 polynomial) with deskewing and 2-pixel jitter at 0.56% MNIST
-    error (DeCoste and Schölkopf 2002); scattering features with an SVM are
-    at 0.43% (Bruna and Mallat 2013). Both trained on MNIST's 60,000 images.
+    neither is significantly better). A difference of 0.2 points needs
+    more test images than that (full MNIST has 10,000). Anchors: LeCun's
+    table lists virtual SVMs (degree-9 polynomial) with deskewing and
+    2-pixel jitter at 0.56% MNIST error (DeCoste and Schölkopf 2002);
+    scattering features with an SVM are at 0.43% (Bruna and Mallat 2013).
+    Both trained on MNIST's 60,000 images.
     """
     pipe = hog_svm_rotations()
     deskew = pipe.get_params()["clf__estimator__scale"]
