@@ -196,7 +196,8 @@ def hog_svm_shifts() -> Pipeline:
     on shifts of every image instead scored 0.985-0.987 at twice the fit time.
     Deskewing centres each image, so nearly every shifted copy deskews back
     to its support vector (tested): what the refit gains is each support
-    vector counted five times, not new views of it.
+    vector counted five times, not new views of it; test-time shifts deskew
+    back to the test image too (``hog_svm_rotations_tta`` deskews first).
     Anchors: LeCun's table lists virtual SVMs (degree-9 polynomial) with
     1-pixel jitter at 0.68% MNIST error, 0.56% with deskewing and 2-pixel
     jitter (DeCoste and Schölkopf 2002).
