@@ -16,7 +16,7 @@ from sklearn.cluster import MiniBatchKMeans
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mnistbench.preprocessing import _PixelTransformer, _positive_int, image_shape
+from mnistbench._images import _PixelTransformer, image_shape, positive_int
 
 __all__ = ["KMeansFeatures"]
 
@@ -119,7 +119,7 @@ class KMeansFeatures(ClassNamePrefixFeaturesOutMixin, _PixelTransformer):
 
     def _check_params(self) -> None:
         for name in ("n_centroids", "patch_size", "stride", "pooling", "n_patches"):
-            _positive_int(getattr(self, name), name)
+            positive_int(getattr(self, name), name)
         if self.n_patches < self.n_centroids:
             raise ValueError(
                 f"n_patches ({self.n_patches}) must be at least n_centroids "

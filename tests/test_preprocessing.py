@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mnistbench import data, preprocessing
+from mnistbench import _images, data
 from mnistbench.augmentation import augment
 from mnistbench.preprocessing import HOG, Deskew, image_shape
 
@@ -118,7 +118,7 @@ def test_deskew_keeps_blank_images_blank_and_batches_in_chunks(digits, monkeypat
     X = np.vstack([np.zeros((1, 784), np.float32), digits[:20]])
     whole = Deskew().fit_transform(X)
     assert not whole[0].any()
-    monkeypatch.setattr(preprocessing, "CHUNK", 3)
+    monkeypatch.setattr(_images, "CHUNK", 3)
     np.testing.assert_array_equal(Deskew().fit_transform(X), whole)
     np.testing.assert_array_equal(
         HOG().fit_transform(X),
