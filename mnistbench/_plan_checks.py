@@ -34,6 +34,7 @@ RunError.__module__ = "mnistbench.plan"
 
 
 def _is_int(value) -> bool:
+    """Whether ``value`` is an integer (numpy's too), not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mnistbench import pipelines
+from mnistbench._plan_checks import _is_int
 from mnistbench._split import Split
 from mnistbench.exceptions import MnistbenchError
 from mnistbench.plan import RunPlan
@@ -47,10 +48,6 @@ MAX_CANDIDATES = 1000
 class TuneError(MnistbenchError, ValueError):
     """A tuning run cannot start, or cannot go on: bad arguments, or data
     the search cannot split."""
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
