@@ -28,7 +28,7 @@ Command line, parsed (default suite, one item per file, ``test_commands_parse``)
     unknown command or option, a bad choice or a bad type fails the item, with
     the file, the line and click's message.
 
-Command line, run (marker ``docs``, deselected by default: ``pytest -m docs``)
+Command line, run (marker ``docs``, deselected by default: ``pytest -m docs -n 0``)
     One item per command, ``test_command_runs[FILE:LINE]``. A file's commands
     run in document order, each as a new process of the ``mnistbench`` console
     script, in one fresh folder per file that holds a copy of the repository's
