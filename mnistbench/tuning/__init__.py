@@ -33,8 +33,9 @@ from mnistbench.tuning._plan import (
     TunePlan,
     draw_candidates,
 )
-from mnistbench.tuning._run import TuneSummary, tune, tune_plan
+from mnistbench.tuning._run import tune, tune_plan
 from mnistbench.tuning._search import halving_schedule
+from mnistbench.tuning._state import TuneSummary
 from mnistbench.tuning._summary import (
     CURVE_SHUFFLES,
     TABLE_COLUMNS,
