@@ -152,7 +152,8 @@ def _sota_long_spaces() -> dict[str, dict]:
             "clf__estimator__reduce__hog__extract__block_norm": ["L2-Hys", "L1-sqrt"],
         },
         # hog_svm_rotations' best sets of copies, made of deskewed images,
-        # with and without test-time shifts (): whether each part helps
+        # with test-time shifts and without them (the empty tuple): whether
+        # each part helps
         "hog_svm_rotations_tta": {
             "clf__train": [
                 ("shift", "shift2", "rotate"),
